@@ -1,0 +1,86 @@
+//! The command line as typed: clap's view of the arguments, before any
+//! validation. `config` turns it into a checked configuration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Grades concurrency exercises: builds each exercise of a submission, runs
+/// every test many times in its own process with a time limit, and writes a
+/// JSON scorecard.
+#[derive(Debug, Parser)]
+#[command(name = "grader", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// The course workspace whose exercises, tests and manifests are used
+    /// (default: the workspace of the current directory).
+    #[arg(long, global = true, env = "GRADER_WORKSPACE", value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Grade one submission.
+    Grade(GradeArgs),
+    /// Grade every subdirectory of DIR as one submission.
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// The submission: a folder laid out like the workspace, with
+    /// exercises/exercise-N/src (default: this workspace).
+    #[arg(value_name = "SUBMISSION")]
+    pub submission: Option<PathBuf>,
+
+    /// Write the JSON scorecard to FILE ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with status 1 when the total score is below SCORE.
+    #[arg(long, value_name = "SCORE")]
+    pub fail_under: Option<f64>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The folder whose subdirectories are the submissions.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Where to write <name>.json for each submission and grades.csv.
+    #[arg(long, value_name = "OUT")]
+    pub output_dir: PathBuf,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How tests are run; shared by `grade` and `batch`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Grade only these exercises (repeatable).
+    #[arg(long = "exercise", value_name = "exercise-N")]
+    pub exercises: Vec<String>,
+
+    /// Run every test N times (default: each exercise's own setting).
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u32>,
+
+    /// How many test processes run at once (default: available cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Time limit of one test run, in seconds (default: each exercise's own).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Print no progress and no summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

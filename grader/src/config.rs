@@ -1,0 +1,93 @@
+//! Validated configuration: the command line checked and resolved, so the
+//! rest of the grader never sees an impossible value.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{BatchArgs, GradeArgs, RunArgs};
+use crate::error::{GraderError, Result};
+
+/// How tests run; shared by `grade` and `batch`.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Exercise ids to grade; empty means all.
+    pub exercises: Vec<String>,
+    /// Overrides every test's number of runs.
+    pub repeat: Option<u32>,
+    pub jobs: usize,
+    /// Overrides every test's time limit.
+    pub timeout: Option<Duration>,
+    pub quiet: bool,
+}
+
+/// Where the scorecard goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct GradeConfig {
+    /// The submission folder; `None` grades the workspace itself.
+    pub submission: Option<PathBuf>,
+    pub output: Option<Output>,
+    pub fail_under: Option<f64>,
+    pub run: RunConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    pub dir: PathBuf,
+    pub output_dir: PathBuf,
+    pub run: RunConfig,
+}
+
+impl RunConfig {
+    pub fn from_args(args: RunArgs) -> Result<RunConfig> {
+        if args.repeat == Some(0) {
+            return Err(GraderError::Usage("--repeat must be at least 1 (every test runs at least once)".into()));
+        }
+        if args.jobs == Some(0) {
+            return Err(GraderError::Usage("--jobs must be at least 1".into()));
+        }
+        let timeout = match args.timeout {
+            Some(secs) if !(secs.is_finite() && secs > 0.0) => {
+                return Err(GraderError::Usage(format!("--timeout must be a positive number of seconds, not {secs}")));
+            }
+            Some(secs) => Some(Duration::from_secs_f64(secs)),
+            None => None,
+        };
+        let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        Ok(RunConfig { exercises: args.exercises, repeat: args.repeat, jobs, timeout, quiet: args.quiet })
+    }
+}
+
+impl GradeConfig {
+    pub fn from_args(args: GradeArgs) -> Result<GradeConfig> {
+        if let Some(path) = &args.submission
+            && !path.is_dir()
+        {
+            return Err(GraderError::NoSuchSubmission { path: path.clone() });
+        }
+        if let Some(score) = args.fail_under
+            && !score.is_finite()
+        {
+            return Err(GraderError::Usage(format!("--fail-under must be a number, not {score}")));
+        }
+        let output = args.output.map(|path| if path.as_os_str() == "-" { Output::Stdout } else { Output::File(path) });
+        Ok(GradeConfig { submission: args.submission, output, fail_under: args.fail_under, run: RunConfig::from_args(args.run)? })
+    }
+}
+
+impl BatchConfig {
+    pub fn from_args(args: BatchArgs) -> Result<BatchConfig> {
+        if !args.dir.is_dir() {
+            return Err(GraderError::Usage(format!(
+                "{} does not exist or is not a directory; pass the folder whose subfolders are the submissions",
+                args.dir.display()
+            )));
+        }
+        Ok(BatchConfig { dir: args.dir, output_dir: args.output_dir, run: RunConfig::from_args(args.run)? })
+    }
+}

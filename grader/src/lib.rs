@@ -1,0 +1,66 @@
+//! The grader of the concurrency course: builds a submission's exercises,
+//! runs every test many times in its own process with a time limit, and
+//! emits a JSON scorecard. See ARCHITECTURE.md for the code map.
+//!
+//! The pipeline, one module per step:
+//! `discover` (which exercises, how to grade them) → `submission` (what a
+//! submission offers) → `build` (stage and compile) → `run` (execute tests
+//! under limits, one record per run) → `score` (records to points) →
+//! `report` (JSON, summary, progress, gradebook).
+
+pub mod batch;
+pub mod build;
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod error;
+pub mod grade;
+pub mod report;
+pub mod run;
+pub mod score;
+pub mod scorecard;
+pub mod submission;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+use config::{BatchConfig, GradeConfig};
+use discover::Workspace;
+use error::{EXIT_BELOW_THRESHOLD, EXIT_OK, Result};
+use grade::Grader;
+
+/// Runs the parsed command line; returns the process exit status.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Grade(args) => {
+            let config = GradeConfig::from_args(args)?;
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            let grader = Grader::new(workspace, config.run.clone())?;
+            let (root, label) = match &config.submission {
+                Some(path) => (path.clone(), path.display().to_string()),
+                None => (grader.workspace.root.clone(), ".".to_string()),
+            };
+            let progress = report::progress::Progress::new("grading", config.run.quiet);
+            let scorecard = grader.grade(&root, &label, &progress)?;
+            progress.finish();
+            if let Some(output) = &config.output {
+                report::json::write(&scorecard, output)?;
+            }
+            if !config.run.quiet {
+                report::human::print(&scorecard);
+            }
+            let below = config.fail_under.is_some_and(|threshold| scorecard.score < threshold);
+            Ok(ExitCode::from(if below { EXIT_BELOW_THRESHOLD } else { EXIT_OK }))
+        }
+        Command::Batch(args) => {
+            let config = BatchConfig::from_args(args)?;
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            let grader = Grader::new(workspace, config.run.clone())?;
+            let rows = batch::run(&grader, &config)?;
+            if !config.run.quiet {
+                batch::print_statistics(&rows);
+            }
+            Ok(ExitCode::from(EXIT_OK))
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The class gradebook: `grades.csv`, one row per submission, ready for a
+//! spreadsheet or an LMS import.
+
+use std::path::Path;
+
+use crate::error::{GraderError, Result};
+use crate::scorecard::{ExerciseStatus, Scorecard, TestStatus};
+
+/// One submission's line in the gradebook.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub submission: String,
+    /// `graded`, `build_failed`, `timed_out` or `infrastructure_error`.
+    pub status: String,
+    pub scorecard: Option<Scorecard>,
+    /// Why grading failed, for `infrastructure_error`.
+    pub error: Option<String>,
+}
+
+impl Row {
+    /// The row for a graded submission; its status is the most telling
+    /// thing that went wrong.
+    pub fn graded(submission: String, scorecard: Scorecard) -> Row {
+        let exercises = &scorecard.exercises;
+        let status = if exercises.iter().any(|e| e.status == ExerciseStatus::BuildFailed) {
+            "build_failed"
+        } else if exercises.iter().flat_map(|e| &e.tests).any(|t| t.status == TestStatus::TimedOut) {
+            "timed_out"
+        } else {
+            "graded"
+        };
+        Row { submission, status: status.into(), scorecard: Some(scorecard), error: None }
+    }
+
+    pub fn failed(submission: String, error: String) -> Row {
+        Row { submission, status: "infrastructure_error".into(), scorecard: None, error: Some(error) }
+    }
+}
+
+/// Writes `rows` to `path`, with a column per exercise of `exercise_ids`.
+pub fn write(path: &Path, exercise_ids: &[String], rows: &[Row]) -> Result<()> {
+    let error = |e: csv::Error| GraderError::io(format!("writing {}", path.display()), e.into());
+    let mut writer = csv::Writer::from_path(path).map_err(error)?;
+    let mut header = vec!["submission".to_string(), "status".into(), "score".into(), "max_score".into()];
+    header.extend(exercise_ids.iter().cloned());
+    header.push("message".into());
+    writer.write_record(&header).map_err(error)?;
+    for row in rows {
+        let mut record = vec![row.submission.clone(), row.status.clone()];
+        match &row.scorecard {
+            Some(card) => {
+                record.push(card.score.to_string());
+                record.push(card.max_score.to_string());
+                for id in exercise_ids {
+                    let score = card.exercises.iter().find(|e| &e.id == id).map(|e| e.score.to_string());
+                    record.push(score.unwrap_or_default());
+                }
+            }
+            None => record.extend(std::iter::repeat_n(String::new(), 2 + exercise_ids.len())),
+        }
+        record.push(row.error.clone().unwrap_or_default());
+        writer.write_record(&record).map_err(error)?;
+    }
+    writer.flush().map_err(|e| GraderError::io(format!("writing {}", path.display()), e))
+}

@@ -1,0 +1,447 @@
+//! Running: every test in its own process, by exact name, as many times as
+//! its settings say, in parallel up to `--jobs`, each run under the limits
+//! of [`process`]. The result is one [`RunRecord`] per run; scoring is done
+//! elsewhere, from the records alone.
+
+pub mod process;
+pub mod sentinel;
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use process::{Exit, ProcessResult, ProcessSpec};
+
+/// Output kept per run: enough for any failure report, bounded whatever a
+/// test prints.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+/// The address space one test process may use.
+pub const MEMORY_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
+/// How long listing a test binary's tests may take.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The variables through which the stress tests take their inputs.
+pub const SEED_ENV: &str = "STRESS_SEED";
+pub const ROUNDS_ENV: &str = "STRESS_ROUNDS";
+
+/// One test to run, with how to run it.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    pub exercise: String,
+    pub name: String,
+    pub target: String,
+    pub executable: PathBuf,
+    pub repeat: u32,
+    /// Runs alone: a stress test that needs every core to itself, both to
+    /// find races and so that it cannot slow a neighbour into a timeout.
+    pub exclusive: bool,
+    pub timeout: Duration,
+    /// `STRESS_ROUNDS` for the run, when the grader sets one.
+    pub rounds: Option<u64>,
+    /// Extra variables from the exercise's metadata.
+    pub env: Vec<(String, String)>,
+}
+
+/// How one run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    Passed,
+    Failed,
+    TimedOut,
+}
+
+/// What happened in one run of one test. Scoring reads only these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub exercise: String,
+    pub test: String,
+    /// 0-based index of the run among the test's runs.
+    pub run: u32,
+    pub outcome: RunOutcome,
+    /// Why the run failed, in words; `None` for a pass.
+    pub message: Option<String>,
+    /// `STRESS_SEED` of the run.
+    pub seed: u64,
+    pub duration: Duration,
+}
+
+/// Where and how test processes run.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    /// A folder of the grader's own; each run gets a fresh home and temp
+    /// folder below it, removed afterwards.
+    pub scratch: PathBuf,
+    /// `PATH` for test processes.
+    pub path: OsString,
+}
+
+/// Told about runs as they start and end (a progress display).
+pub trait Observer: Sync {
+    fn runs_planned(&self, _total: usize) {}
+    fn run_started(&self, _case: &TestCase, _run: u32) {}
+    fn run_finished(&self, _case: &TestCase, _record: &RunRecord) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Runs every case `repeat` times with at most `jobs` processes at once;
+/// an exclusive case runs with nothing else. Records come back in the order
+/// of `cases` and of runs.
+pub fn run_all(cases: &[TestCase], jobs: usize, sandbox: &Sandbox, observer: &dyn Observer) -> Vec<RunRecord> {
+    let jobs = jobs.max(1);
+    // Shared tests first, then the exclusive ones, so that the machine is
+    // never idle waiting for an exclusive run to find it empty.
+    let mut queue: Vec<(usize, u32)> = Vec::new();
+    for exclusive in [false, true] {
+        for (index, case) in cases.iter().enumerate().filter(|(_, c)| c.exclusive == exclusive) {
+            queue.extend((0..case.repeat).map(|run| (index, run)));
+        }
+    }
+
+    observer.runs_planned(queue.len());
+    struct Slots {
+        next: usize,
+        free: usize,
+    }
+    let slots = Mutex::new(Slots { next: 0, free: jobs });
+    let freed = Condvar::new();
+    let records = Mutex::new(Vec::with_capacity(queue.len()));
+
+    thread::scope(|scope| {
+        for worker in 0..jobs.min(queue.len()) {
+            let (queue, slots, freed, records) = (&queue, &slots, &freed, &records);
+            thread::Builder::new()
+                .name(format!("grader-worker-{worker}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        // Take the next run in queue order once enough slots
+                        // are free: one for a shared test, all for an
+                        // exclusive one.
+                        let (index, run, need) = {
+                            let mut state = slots.lock().expect("scheduler lock");
+                            loop {
+                                let Some(&(index, run)) = queue.get(state.next) else { return };
+                                let need = if cases[index].exclusive { jobs } else { 1 };
+                                if state.free >= need {
+                                    state.free -= need;
+                                    state.next += 1;
+                                    break (index, run, need);
+                                }
+                                state = freed.wait(state).expect("scheduler lock");
+                            }
+                        };
+                        let case = &cases[index];
+                        observer.run_started(case, run);
+                        let record = run_one(case, run, sandbox);
+                        observer.run_finished(case, &record);
+                        records.lock().expect("records lock").push(((index, run), record));
+                        slots.lock().expect("scheduler lock").free += need;
+                        freed.notify_all();
+                    }
+                })
+                .expect("could not start a grader worker thread");
+        }
+    });
+
+    let mut records = records.into_inner().expect("records lock");
+    records.sort_by_key(|(key, _)| *key);
+    records.into_iter().map(|(_, record)| record).collect()
+}
+
+/// Runs one test once, in a fresh process and a fresh private folder.
+pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
+    let seed: u64 = rand::random::<u64>() >> 1;
+    let nonce = format!("{:032x}", rand::random::<u128>());
+    let failed = |message: String| RunRecord {
+        exercise: case.exercise.clone(),
+        test: case.name.clone(),
+        run,
+        outcome: RunOutcome::Failed,
+        message: Some(message),
+        seed,
+        duration: Duration::ZERO,
+    };
+    let private = match PrivateDir::create(&sandbox.scratch) {
+        Ok(dir) => dir,
+        Err(e) => return failed(format!("the grader could not prepare the run: {e}")),
+    };
+    let sentinel_file = private.path.join("sentinel");
+
+    let mut env = base_env(sandbox, &private.path);
+    env.push((SEED_ENV.into(), seed.to_string().into()));
+    if let Some(rounds) = case.rounds {
+        env.push((ROUNDS_ENV.into(), rounds.to_string().into()));
+    }
+    env.push((sentinel::FILE_ENV.into(), sentinel_file.clone().into()));
+    env.push((sentinel::NONCE_ENV.into(), nonce.clone().into()));
+    env.extend(case.env.iter().map(|(k, v)| (k.into(), v.into())));
+
+    let spec = ProcessSpec {
+        program: case.executable.clone(),
+        args: [case.name.as_str(), sentinel::NAME, "--exact", "--include-ignored", "--test-threads", "1"]
+            .into_iter()
+            .map(OsString::from)
+            .collect(),
+        env,
+        cwd: private.path.join("tmp"),
+        timeout: case.timeout,
+        output_cap: OUTPUT_CAP,
+        memory_limit: Some(MEMORY_LIMIT),
+    };
+    let result = match process::run(&spec) {
+        Ok(result) => result,
+        Err(e) => return failed(format!("the test executable could not be started: {e}")),
+    };
+    let sentinel_reached = fs::read(&sentinel_file).is_ok_and(|content| content == nonce.as_bytes());
+    let (outcome, message) = interpret(&case.name, &result, sentinel_reached, case.timeout);
+    RunRecord {
+        exercise: case.exercise.clone(),
+        test: case.name.clone(),
+        run,
+        outcome,
+        message,
+        seed,
+        duration: result.duration,
+    }
+}
+
+/// Lists the tests of a test executable (without the sentinel), running it
+/// under the same limits as a test.
+pub fn list_tests(executable: &Path, sandbox: &Sandbox) -> Result<Vec<String>, String> {
+    let private = PrivateDir::create(&sandbox.scratch).map_err(|e| format!("could not prepare listing: {e}"))?;
+    let spec = ProcessSpec {
+        program: executable.to_path_buf(),
+        args: ["--list", "--format", "terse"].into_iter().map(OsString::from).collect(),
+        env: base_env(sandbox, &private.path),
+        cwd: private.path.join("tmp"),
+        timeout: LIST_TIMEOUT,
+        output_cap: 4 * 1024 * 1024,
+        memory_limit: Some(MEMORY_LIMIT),
+    };
+    let result = process::run(&spec).map_err(|e| format!("the test executable could not be started: {e}"))?;
+    if result.exit != Exit::Code(0) {
+        return Err(format!("listing its tests failed ({})", describe_exit(result.exit)));
+    }
+    let text = result.output.text();
+    let tests = text
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .filter(|name| *name != sentinel::NAME)
+        .map(str::to_string)
+        .collect();
+    Ok(tests)
+}
+
+/// The environment every test process gets: nothing of the grader's own
+/// (no tokens, no CI secrets), a private home and temp folder.
+fn base_env(sandbox: &Sandbox, private: &Path) -> Vec<(OsString, OsString)> {
+    vec![
+        ("PATH".into(), sandbox.path.clone()),
+        ("HOME".into(), private.join("home").into()),
+        ("TMPDIR".into(), private.join("tmp").into()),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("RUST_BACKTRACE".into(), "0".into()),
+    ]
+}
+
+/// A fresh folder with `home/` and `tmp/`, removed on drop.
+struct PrivateDir {
+    path: PathBuf,
+}
+
+impl PrivateDir {
+    fn create(scratch: &Path) -> std::io::Result<PrivateDir> {
+        fs::create_dir_all(scratch)?;
+        let path = tempfile::Builder::new().prefix("run-").tempdir_in(scratch)?.keep();
+        fs::create_dir(path.join("home"))?;
+        fs::create_dir(path.join("tmp"))?;
+        Ok(PrivateDir { path })
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Decides a run's outcome from how its process ended and whether the
+/// sentinel ran; never from text the code under test could print. The
+/// output is read only to explain a failure.
+pub fn interpret(test: &str, result: &ProcessResult, sentinel_reached: bool, timeout: Duration) -> (RunOutcome, Option<String>) {
+    let output = result.output.text();
+    match result.exit {
+        Exit::TimedOut => (
+            RunOutcome::TimedOut,
+            Some(format!(
+                "the test hung: no result after {} s (a deadlock or an endless loop); the test process and \
+                 everything it started were killed",
+                format_secs(timeout)
+            )),
+        ),
+        // With a name the binary does not have, libtest would run only the
+        // sentinel and pass: the test itself must have run.
+        Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => (
+            RunOutcome::Failed,
+            Some(format!("the test executable has no test named `{test}`")),
+        ),
+        Exit::Code(0) if sentinel_reached => (RunOutcome::Passed, None),
+        Exit::Code(0) => (
+            RunOutcome::Failed,
+            Some(
+                "the test process ended with status 0 before the test harness reported a result: the code under \
+                 test ended the process (std::process::exit?); this never counts as a pass"
+                    .into(),
+            ),
+        ),
+        Exit::Code(101) => {
+            let message = failure_message(&output, test).unwrap_or_else(|| {
+                "the test failed, but its failure report could not be read (the output was:\n".to_string()
+                    + &tail_chars(&output, 1500)
+                    + ")"
+            });
+            (RunOutcome::Failed, Some(message))
+        }
+        exit => {
+            let mut message = format!("the test process {}", describe_exit(exit));
+            if output.contains("memory allocation of") {
+                message.push_str(&format!(
+                    ": it ran out of memory (the limit is {} GiB per test process)",
+                    MEMORY_LIMIT >> 30
+                ));
+            } else if output.contains("has overflowed its stack") {
+                message.push_str(": a thread overflowed its stack (endless recursion?)");
+            } else if matches!(exit, Exit::Code(_)) {
+                message.push_str(" (std::process::exit in the code under test?)");
+            }
+            (RunOutcome::Failed, Some(message))
+        }
+    }
+}
+
+fn describe_exit(exit: Exit) -> String {
+    match exit {
+        Exit::Code(code) => format!("exited with status {code}"),
+        Exit::Signal(signal) => format!("was killed by signal {} ({})", signal, signal_name(signal)),
+        Exit::TimedOut => "hit the time limit".into(),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGABRT => "SIGABRT: aborted",
+        libc::SIGSEGV => "SIGSEGV: invalid memory access",
+        libc::SIGBUS => "SIGBUS: invalid memory access",
+        libc::SIGILL => "SIGILL: illegal instruction",
+        libc::SIGFPE => "SIGFPE: arithmetic error",
+        libc::SIGKILL => "SIGKILL: killed",
+        libc::SIGTERM => "SIGTERM: terminated",
+        _ => "a signal",
+    }
+}
+
+/// The panic message of `test` from libtest's failure report:
+/// the lines after "thread '…' panicked at …:" in the test's section.
+pub fn failure_message(output: &str, test: &str) -> Option<String> {
+    let header = format!("---- {test} stdout ----");
+    let section_start = output.find(&header)? + header.len();
+    let section = &output[section_start..];
+    let section_end = [section.find("\n---- "), section.find("\nfailures:\n"), section.find("\nsuccesses:\n")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(section.len());
+    let section = &section[..section_end];
+    let panic_line = section.lines().position(|line| line.starts_with("thread '") && line.contains("panicked at"));
+    let lines: Vec<&str> = section.lines().collect();
+    let body: Vec<&str> = match panic_line {
+        Some(at) => lines[at + 1..]
+            .iter()
+            .take_while(|line| !line.starts_with("note: run with `RUST_BACKTRACE") && !line.starts_with("stack backtrace:"))
+            .copied()
+            .collect(),
+        None => lines,
+    };
+    let message = body.join("\n").trim().to_string();
+    if message.is_empty() { None } else { Some(truncate_chars(&message, 2000)) }
+}
+
+fn format_secs(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 { format!("{secs:.0}") } else { format!("{secs:.1}") }
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars().take(max).collect::<String>() + " [...]"
+    }
+}
+
+fn tail_chars(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    text.chars().skip(count.saturating_sub(max)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use process::CapturedOutput;
+
+    const FAILED_RUN: &str = "\nrunning 2 tests\ntest two_withdrawals ... FAILED\ntest zzzz_grader_sentinel ... ok\n\n\
+        failures:\n\n---- two_withdrawals stdout ----\n\nthread 'two_withdrawals' (61) panicked at tests/stress.rs:3:5:\n\
+        two withdrawals of 600 from 1000 both succeeded\n  (round 3 of 10, seed 7)\n\
+        note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\n\n\
+        failures:\n    two_withdrawals\n\ntest result: FAILED. 1 passed; 1 failed; 0 ignored\n";
+
+    fn result(exit: Exit, output: &str) -> ProcessResult {
+        ProcessResult {
+            exit,
+            duration: Duration::from_millis(5),
+            output: CapturedOutput { head: output.as_bytes().to_vec(), tail: vec![], omitted_bytes: 0 },
+        }
+    }
+
+    #[test]
+    fn reads_the_panic_message_of_the_named_test() {
+        let message = failure_message(FAILED_RUN, "two_withdrawals").unwrap();
+        assert_eq!(message, "two withdrawals of 600 from 1000 both succeeded\n  (round 3 of 10, seed 7)");
+    }
+
+    #[test]
+    fn a_pass_needs_status_zero_and_the_sentinel() {
+        let limit = Duration::from_secs(30);
+        let ok = result(Exit::Code(0), "\nrunning 2 tests\ntest t ... ok\n");
+        assert_eq!(interpret("t", &ok, true, limit).0, RunOutcome::Passed);
+        let (outcome, message) = interpret("t", &ok, false, limit);
+        assert_eq!(outcome, RunOutcome::Failed);
+        assert!(message.unwrap().contains("never counts as a pass"));
+        let only_sentinel = result(Exit::Code(0), "\nrunning 1 test\n");
+        assert_eq!(interpret("t", &only_sentinel, true, limit).0, RunOutcome::Failed);
+    }
+
+    #[test]
+    fn failures_timeouts_and_crashes_are_explained() {
+        let limit = Duration::from_secs(30);
+        let (outcome, message) = interpret("two_withdrawals", &result(Exit::Code(101), FAILED_RUN), true, limit);
+        assert_eq!(outcome, RunOutcome::Failed);
+        assert!(message.unwrap().starts_with("two withdrawals of 600"));
+
+        let (outcome, message) = interpret("t", &result(Exit::TimedOut, ""), false, limit);
+        assert_eq!(outcome, RunOutcome::TimedOut);
+        assert!(message.unwrap().contains("no result after 30 s"));
+
+        let oom = result(Exit::Signal(libc::SIGABRT), "memory allocation of 8589934592 bytes failed\n");
+        let (outcome, message) = interpret("t", &oom, false, limit);
+        assert_eq!(outcome, RunOutcome::Failed);
+        assert!(message.unwrap().contains("ran out of memory"));
+
+        let (_, message) = interpret("t", &result(Exit::Code(3), ""), false, limit);
+        assert!(message.unwrap().contains("exited with status 3"));
+    }
+}

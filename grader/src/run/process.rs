@@ -1,0 +1,281 @@
+//! One child process under the grader's limits: a fresh process group, a
+//! scrubbed environment, resource limits, a time limit after which the whole
+//! group is killed, and output captured up to a cap.
+//!
+//! Used for test runs, test listing and builds alike, so every process the
+//! grader starts on a submission's behalf is held to the same rules.
+
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// What to run, and under which limits.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    /// The complete environment: nothing of the grader's own is inherited.
+    pub env: Vec<(OsString, OsString)>,
+    pub cwd: PathBuf,
+    pub timeout: Duration,
+    /// Bytes of combined stdout and stderr kept; the rest is counted and
+    /// dropped.
+    pub output_cap: usize,
+    /// The address-space limit (`RLIMIT_AS`) in bytes, if any.
+    pub memory_limit: Option<u64>,
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    /// Killed by the grader at the time limit.
+    TimedOut,
+}
+
+/// The result of running a [`ProcessSpec`].
+#[derive(Debug, Clone)]
+pub struct ProcessResult {
+    pub exit: Exit,
+    pub duration: Duration,
+    pub output: CapturedOutput,
+}
+
+/// Combined stdout and stderr, capped: the head and the tail are kept, the
+/// middle is dropped and counted.
+#[derive(Debug, Clone, Default)]
+pub struct CapturedOutput {
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+    pub omitted_bytes: u64,
+}
+
+impl CapturedOutput {
+    /// The kept output as text (invalid UTF-8 replaced), with a marker where
+    /// bytes were dropped.
+    pub fn text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.head).into_owned();
+        if self.omitted_bytes > 0 {
+            text.push_str(&format!("\n[... {} bytes of output omitted ...]\n", self.omitted_bytes));
+        }
+        text.push_str(&String::from_utf8_lossy(&self.tail));
+        text
+    }
+
+    /// Total bytes the process wrote.
+    pub fn total_bytes(&self) -> u64 {
+        (self.head.len() + self.tail.len()) as u64 + self.omitted_bytes
+    }
+}
+
+/// Runs `spec` to completion or to its time limit.
+///
+/// The child leads a process group of its own; whether it exits or is
+/// killed at the limit, the whole group is killed afterwards, so nothing it
+/// started outlives the run.
+pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
+    let (reader, writer) = io::pipe()?;
+    let mut command = Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&spec.cwd)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer)
+        .process_group(0);
+    let memory_limit = spec.memory_limit;
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls async-signal-safe functions (setrlimit).
+    unsafe {
+        command.pre_exec(move || {
+            set_limit(libc::RLIMIT_CORE, 0);
+            if let Some(bytes) = memory_limit {
+                set_limit(libc::RLIMIT_AS, bytes);
+            }
+            Ok(())
+        });
+    }
+
+    let started = Instant::now();
+    let mut child = command.spawn()?;
+    // The pipe's write ends now live only in the child (and what it starts):
+    // dropping the command closes ours, so reading ends when they are gone.
+    drop(command);
+    let pid = child.id() as libc::pid_t;
+
+    let cap = spec.output_cap;
+    let (output_tx, output_rx) = mpsc::channel();
+    thread::Builder::new().name("grader-output".into()).spawn(move || {
+        let _ = output_tx.send(read_capped(reader, cap));
+    })?;
+
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
+    let timer = {
+        let timed_out = timed_out.clone();
+        let timeout = spec.timeout;
+        thread::Builder::new().name("grader-timer".into()).spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = cancel_rx.recv_timeout(timeout) {
+                timed_out.store(true, Ordering::SeqCst);
+                kill_group(pid);
+            }
+        })?
+    };
+
+    let status = child.wait()?;
+    let duration = started.elapsed();
+    let _ = cancel_tx.send(());
+    let _ = timer.join();
+    // Whatever the test started in its group goes with it.
+    kill_group(pid);
+
+    // A process that left the group (setsid) may still hold the pipe open;
+    // do not wait for it longer than a moment.
+    let output = output_rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
+
+    let exit = if timed_out.load(Ordering::SeqCst) {
+        Exit::TimedOut
+    } else if let Some(code) = status.code() {
+        Exit::Code(code)
+    } else {
+        Exit::Signal(status.signal().unwrap_or(0))
+    };
+    Ok(ProcessResult { exit, duration, output })
+}
+
+fn kill_group(pid: libc::pid_t) {
+    // SAFETY: killpg has no memory-safety preconditions; ESRCH (no such
+    // group) is expected once everything has exited.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {
+    let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+    // SAFETY: setrlimit reads the struct we pass and nothing else.
+    unsafe {
+        libc::setrlimit(resource, &limit);
+    }
+}
+
+/// Reads to end of file, keeping the first quarter of `cap` bytes and the
+/// last three quarters: the start shows what ran, the end holds libtest's
+/// failure report.
+fn read_capped(mut reader: impl Read, cap: usize) -> CapturedOutput {
+    let head_cap = cap / 4;
+    let tail_cap = cap - head_cap;
+    let mut output = CapturedOutput::default();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let mut chunk = &buffer[..n];
+        if output.head.len() < head_cap {
+            let take = chunk.len().min(head_cap - output.head.len());
+            output.head.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+        }
+        output.tail.extend_from_slice(chunk);
+        if output.tail.len() > 2 * tail_cap.max(1) {
+            let excess = output.tail.len() - tail_cap;
+            output.tail.drain(..excess);
+            output.omitted_bytes += excess as u64;
+        }
+    }
+    if output.tail.len() > tail_cap {
+        let excess = output.tail.len() - tail_cap;
+        output.tail.drain(..excess);
+        output.omitted_bytes += excess as u64;
+    }
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str, timeout: Duration) -> ProcessResult {
+        run(&ProcessSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: std::env::temp_dir(),
+            timeout,
+            output_cap: 1000,
+            memory_limit: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn captures_exit_code_and_both_streams() {
+        let result = shell("echo out; echo err >&2; exit 3", Duration::from_secs(10));
+        assert_eq!(result.exit, Exit::Code(3));
+        assert_eq!(result.output.text(), "out\nerr\n");
+    }
+
+    #[test]
+    fn the_environment_is_only_what_was_given() {
+        let result = run(&ProcessSpec {
+            program: "/usr/bin/env".into(),
+            args: vec![],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: std::env::temp_dir(),
+            timeout: Duration::from_secs(10),
+            output_cap: 1000,
+            memory_limit: None,
+        })
+        .unwrap();
+        assert_eq!(result.output.text().trim(), "PATH=/usr/bin:/bin");
+    }
+
+    #[test]
+    fn kills_the_whole_group_at_the_time_limit() {
+        let started = Instant::now();
+        // The grandchild would hold the output pipe open for a minute.
+        let result = shell("sleep 60 & sleep 60", Duration::from_millis(300));
+        assert_eq!(result.exit, Exit::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn background_processes_do_not_outlive_the_run() {
+        let marker = format!("grader-test-orphan-{}", std::process::id());
+        let result = shell(&format!("(exec -a {marker} sleep 60) & echo started"), Duration::from_secs(10));
+        assert_eq!(result.exit, Exit::Code(0));
+        thread::sleep(Duration::from_millis(100));
+        let survivors = Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+        assert!(survivors.stdout.is_empty(), "still running: {}", String::from_utf8_lossy(&survivors.stdout));
+    }
+
+    #[test]
+    fn caps_a_flood_of_output_keeping_head_and_tail() {
+        let result = shell("echo first; head -c 5000000 /dev/zero | tr '\\0' x; echo; echo last", Duration::from_secs(20));
+        let text = result.output.text();
+        assert!(text.starts_with("first\n"), "{}", &text[..50]);
+        assert!(text.ends_with("last\n"));
+        assert!(text.contains("bytes of output omitted"));
+        assert!(result.output.head.len() + result.output.tail.len() <= 1000);
+        assert_eq!(result.output.total_bytes(), 5_000_000 + "first\n\nlast\n".len() as u64);
+    }
+
+    #[test]
+    fn reports_death_by_signal() {
+        let result = shell("kill -SEGV $$", Duration::from_secs(10));
+        assert_eq!(result.exit, Exit::Signal(libc::SIGSEGV));
+    }
+}

@@ -1,0 +1,136 @@
+//! The scorecard: the grader's verdict on one submission, as data.
+//!
+//! The field names and status strings here are fixed by the contract
+//! (`schema_version` 1); fields beyond the contract's are additions for
+//! instructors. The JSON Schema in `grader/scorecard.schema.json` describes
+//! the same shape, and the tests check real scorecards against it. Only
+//! `report/` turns a scorecard into bytes.
+
+use serde::{Deserialize, Serialize};
+
+/// The scorecard format's version, fixed by the contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    pub schema_version: u32,
+    pub score: f64,
+    pub max_score: f64,
+    pub exercises: Vec<ExerciseCard>,
+    /// The grader's version, so a gradebook can tell which grader wrote it.
+    pub grader_version: String,
+    /// The submission as given on the command line.
+    pub submission: String,
+    /// Wall time of the whole grading, in seconds.
+    pub duration_secs: f64,
+    /// What the submission holds outside the `src/` trees that differs from
+    /// the course workspace. It was ignored; it is listed so an instructor
+    /// sees the attempt.
+    pub ignored_changes: Vec<IgnoredChange>,
+    /// Source constructs an instructor may want to review (an `unsafe`
+    /// block, `std::process`, `include_str!` ...). They cost no points.
+    pub review_flags: Vec<ReviewFlag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseCard {
+    pub id: String,
+    pub title: String,
+    pub score: f64,
+    pub max_score: f64,
+    pub status: ExerciseStatus,
+    /// Why the exercise is `build_failed` or `missing`; `null` otherwise.
+    pub message: Option<String>,
+    pub tests: Vec<TestCard>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExerciseStatus {
+    Passed,
+    Failed,
+    BuildFailed,
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCard {
+    /// The test's name as libtest prints it.
+    pub name: String,
+    pub status: TestStatus,
+    pub runs: u32,
+    pub passed_runs: u32,
+    pub points: f64,
+    pub max_points: f64,
+    /// The first failure, in words; `null` when every run passed.
+    pub message: Option<String>,
+    /// The test file (`tests/<target>.rs`) the test lives in.
+    pub target: String,
+    /// The metadata group that gives the test its points.
+    pub group: String,
+    /// Whether this is a concurrency stress test.
+    pub stress: bool,
+    /// `STRESS_SEED` of the first failing run, to replay its inputs.
+    pub failing_seed: Option<u64>,
+    /// A command that reruns the failing test with the same inputs.
+    pub replay: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestStatus {
+    Passed,
+    Failed,
+    Flaky,
+    TimedOut,
+    NotRun,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IgnoredChange {
+    /// The path relative to the submission.
+    pub path: String,
+    pub change: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    /// A symbolic link, never followed.
+    Symlink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewFlag {
+    pub exercise: String,
+    /// The file relative to the submission, and the 1-based line.
+    pub path: String,
+    pub line: usize,
+    pub construct: String,
+    pub reason: String,
+}
+
+impl TestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestStatus::Passed => "passed",
+            TestStatus::Failed => "failed",
+            TestStatus::Flaky => "flaky",
+            TestStatus::TimedOut => "timed_out",
+            TestStatus::NotRun => "not_run",
+        }
+    }
+}
+
+impl ExerciseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExerciseStatus::Passed => "passed",
+            ExerciseStatus::Failed => "failed",
+            ExerciseStatus::BuildFailed => "build_failed",
+            ExerciseStatus::Missing => "missing",
+        }
+    }
+}
