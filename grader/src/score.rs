@@ -100,13 +100,13 @@ fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCa
             }
         }
     };
-    let failing_seed = reported.map(|r| r.seed);
-    let replay = failing_seed.map(|seed| {
-        let rounds = test.rounds.map(|r| format!("{ROUNDS_ENV}={r} ")).unwrap_or_default();
-        format!(
-            "{SEED_ENV}={seed} {rounds}cargo test -p {exercise} --test {} -- {} --exact",
-            test.target, test.name
-        )
+    // Only a stress test draws its inputs from the seed; the others replay
+    // with the plain command.
+    let failing_seed = reported.filter(|_| test.stress).map(|r| r.seed);
+    let replay = reported.map(|_| {
+        let seed = failing_seed.map(|seed| format!("{SEED_ENV}={seed} ")).unwrap_or_default();
+        let rounds = test.rounds.filter(|_| test.stress).map(|r| format!("{ROUNDS_ENV}={r} ")).unwrap_or_default();
+        format!("{seed}{rounds}cargo test -p {exercise} --test {} -- {} --exact", test.target, test.name)
     });
     TestCard {
         name: test.name.clone(),
@@ -127,7 +127,8 @@ fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCa
 /// Rounds to hundredths, so that points shared three ways add up to the
 /// group's points in the scorecard.
 pub fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
+    // Adding 0.0 turns the -0.0 of an empty sum into 0.
+    (value * 100.0).round() / 100.0 + 0.0
 }
 
 #[cfg(test)]

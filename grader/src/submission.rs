@@ -128,11 +128,13 @@ fn source_tree(root: &Path, exercise: &Exercise, changes: &mut Vec<IgnoredChange
 /// Lists files of the submission outside the exercises' `src/` trees that
 /// the workspace does not have, or has with other content.
 fn compare_outside_src(workspace: &Workspace, root: &Path, changes: &mut Vec<IgnoredChange>) {
-    let src_dirs: Vec<PathBuf> = workspace.exercises.iter().map(|e| root.join(&e.relative_dir).join("src")).collect();
+    // Every exercise's src/ is the submission's own, graded or not.
+    let exercises_dir = root.join("exercises");
     let walker = WalkDir::new(root).follow_links(false).min_depth(1).into_iter().filter_entry(|entry| {
         let name = entry.file_name().to_string_lossy();
-        !(entry.file_type().is_dir() && SKIPPED_DIRS.contains(&name.as_ref()))
-            && !src_dirs.iter().any(|src| src == entry.path())
+        let is_dir = entry.file_type().is_dir();
+        let is_src = is_dir && name == "src" && entry.path().parent().and_then(Path::parent) == Some(exercises_dir.as_path());
+        !(is_dir && SKIPPED_DIRS.contains(&name.as_ref())) && !is_src
     });
     for entry in walker.filter_map(Result::ok).take(MAX_COMPARED_FILES) {
         if changes.len() >= MAX_LISTED_CHANGES {
@@ -203,7 +205,7 @@ fn review(root: &Path, exercise: &Exercise, src: &Path, files: &[PathBuf]) -> Ve
         for (index, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for (construct, reason) in REVIEWED {
-                if code.contains(construct) {
+                if code.contains(construct) && !exercise.grading.review_allow.iter().any(|allowed| allowed == construct) {
                     flags.push(ReviewFlag {
                         exercise: exercise.id.clone(),
                         path: path.clone(),

@@ -44,7 +44,7 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
     let mut command = Command::new(cargo());
     command
         .current_dir(stage_dir)
-        .args(["test", "--no-run", "--keep-going", "--message-format=json", "--color=never", "--test", "*"])
+        .args(["build", "--keep-going", "--message-format=json", "--color=never", "--test", "*"])
         .env("CARGO_TARGET_DIR", target_dir)
         // Full rebuilds of small crates are as fast without incremental
         // state, and the cache stays small.
