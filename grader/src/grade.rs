@@ -90,6 +90,7 @@ impl Grader {
             grader_version: env!("CARGO_PKG_VERSION").to_string(),
             submission: label.to_string(),
             duration_secs: score::round2(started.elapsed().as_secs_f64()),
+            grader_peak_rss_mib: score::round2(peak_rss_mib()),
             ignored_changes: inspection.ignored_changes,
             review_flags: inspection.review_flags,
         })
@@ -170,6 +171,16 @@ impl Grader {
         }
         Ok((planned, cases))
     }
+}
+
+/// The peak resident memory of this process, from `getrusage`.
+fn peak_rss_mib() -> f64 {
+    // SAFETY: getrusage writes only into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    usage.ru_maxrss as f64 / 1024.0
 }
 
 fn plan(exercise: &Exercise, state: PlanState) -> ExercisePlan {

@@ -23,6 +23,9 @@ pub struct Scorecard {
     pub submission: String,
     /// Wall time of the whole grading, in seconds.
     pub duration_secs: f64,
+    /// The grader process's peak resident memory so far, in MiB (its own,
+    /// not the tests'): bounded whatever the tests print.
+    pub grader_peak_rss_mib: f64,
     /// What the submission holds outside the `src/` trees that differs from
     /// the course workspace. It was ignored; it is listed so an instructor
     /// sees the attempt.
