@@ -17,27 +17,23 @@ fn every_fixture_gets_its_expected_outcome() {
     let fixtures = fixtures();
     assert!(fixtures.len() >= 25, "expected at least five fixtures per exercise, found {}", fixtures.len());
 
-    // Fixtures that need a shorter time limit (the hanging ones) are graded
-    // in a batch of their own.
-    let mut batches: BTreeMap<String, Vec<(PathBuf, Expected)>> = BTreeMap::new();
+    // Fixtures graded with other settings (a short time limit for the
+    // hanging ones) form batches of their own.
+    let mut batches: BTreeMap<Vec<String>, Vec<(PathBuf, Expected)>> = BTreeMap::new();
     for fixture in fixtures {
         let expected = Expected::load(&fixture);
-        let timeout = expected.timeout.map(|t| t.to_string()).unwrap_or_default();
-        batches.entry(timeout).or_default().push((fixture, expected));
+        batches.entry(expected.grading_args()).or_default().push((fixture, expected));
     }
 
     let mut problems = Vec::new();
-    for (timeout, members) in &batches {
+    for (args, members) in &batches {
         let class = tempfile::tempdir().unwrap();
         for (fixture, _) in members {
             copy_dir(fixture, &class.path().join(fixture.file_name().unwrap()));
         }
         let out = tempfile::tempdir().unwrap();
         let mut command = grader();
-        command.arg("batch").arg(class.path()).arg("--output-dir").arg(out.path()).arg("--quiet");
-        if !timeout.is_empty() {
-            command.args(["--timeout", timeout]);
-        }
+        command.arg("batch").arg(class.path()).arg("--output-dir").arg(out.path()).arg("--quiet").args(args);
         run(&mut command, 0);
 
         let gradebook = std::fs::read_to_string(out.path().join("grades.csv")).unwrap();

@@ -232,7 +232,13 @@ pub fn list_tests(executable: &Path, sandbox: &Sandbox) -> Result<Vec<String>, S
         .filter_map(|line| line.strip_suffix(": test"))
         .filter(|name| *name != sentinel::NAME)
         .map(str::to_string)
-        .collect();
+        .collect::<Vec<_>>();
+    if tests.is_empty() {
+        return Err(
+            "listing its tests printed no tests (does code run before main, such as a #[link_section] constructor?)"
+                .into(),
+        );
+    }
     Ok(tests)
 }
 

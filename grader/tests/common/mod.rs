@@ -96,6 +96,14 @@ pub struct Expected {
     pub message: Option<String>,
     /// `--timeout` for grading this fixture, in seconds.
     pub timeout: Option<f64>,
+    /// `--repeat` for grading this fixture.
+    pub repeat: Option<u32>,
+    /// Paths that must be listed in `ignored_changes`.
+    #[serde(default)]
+    pub ignored: Vec<String>,
+    /// Constructs that must be among the `review_flags`.
+    #[serde(default)]
+    pub review: Vec<String>,
     /// The outcome of every test that does not pass.
     #[serde(default)]
     pub tests: BTreeMap<String, Outcome>,
@@ -172,7 +180,31 @@ impl Expected {
                 problems.push(format!("no message contains {phrase:?}"));
             }
         }
+        for path in &self.ignored {
+            let listed = card["ignored_changes"].as_array().unwrap().iter().any(|c| c["path"] == path.as_str());
+            if !listed {
+                problems.push(format!("{path} is not listed in ignored_changes: {}", card["ignored_changes"]));
+            }
+        }
+        for construct in &self.review {
+            let flagged = card["review_flags"].as_array().unwrap().iter().any(|f| f["construct"] == construct.trim());
+            if !flagged {
+                problems.push(format!("{construct:?} is not among the review flags: {}", card["review_flags"]));
+            }
+        }
         problems
+    }
+
+    /// The grader arguments this fixture is graded with.
+    pub fn grading_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(timeout) = self.timeout {
+            args.extend(["--timeout".to_string(), timeout.to_string()]);
+        }
+        if let Some(repeat) = self.repeat {
+            args.extend(["--repeat".to_string(), repeat.to_string()]);
+        }
+        args
     }
 }
 

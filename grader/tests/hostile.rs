@@ -1,0 +1,165 @@
+//! Submissions built to break the grader or steal points, made on the fly
+//! where they cannot be committed (links, odd file names, huge files). Each
+//! gets a clear status and message, the grader exits 0, and nothing leaks
+//! or lingers. The committed hostile fixtures are checked in fixtures.rs;
+//! here are the checks that need more than a scorecard.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{exercise, grade, grader, run, serial, workspace};
+
+/// A submission whose exercise-1 is the reference solution, in a temp dir.
+fn submission_with_solution() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("exercises/exercise-1/src");
+    fs::create_dir_all(&src).unwrap();
+    fs::copy(workspace().join("solutions/exercises/exercise-1/src/lib.rs"), src.join("lib.rs")).unwrap();
+    (dir, src)
+}
+
+fn grade_exercise_1(root: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--exercise", "exercise-1", "--repeat", "1"];
+    all.extend_from_slice(args);
+    grade(root, &all)
+}
+
+#[test]
+fn symbolic_links_are_never_followed_and_are_reported() {
+    let _serial = serial();
+    let (dir, src) = submission_with_solution();
+    // The "solution" is a link to the reference solution; another points
+    // at a system file.
+    fs::remove_file(src.join("lib.rs")).unwrap();
+    std::os::unix::fs::symlink(workspace().join("solutions/exercises/exercise-1/src/lib.rs"), src.join("lib.rs")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", src.join("passwd.rs")).unwrap();
+    let card = grade_exercise_1(dir.path(), &[]);
+    let exercise = exercise(&card, "exercise-1");
+    assert_eq!(exercise["status"], "build_failed", "{exercise:#}");
+    assert_eq!(exercise["score"], 0.0);
+    let links: Vec<&str> = card["ignored_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "symlink")
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(links, ["exercises/exercise-1/src/lib.rs", "exercises/exercise-1/src/passwd.rs"]);
+}
+
+#[test]
+fn malformed_submissions_get_a_clear_status_each() {
+    let _serial = serial();
+    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str, &str)> = vec![
+        (
+            "a file where src/ should be",
+            Box::new(|src: &Path| {
+                fs::remove_dir_all(src).unwrap();
+                fs::write(src, "not a folder").unwrap();
+            }),
+            "build_failed",
+            "is a file, not a folder",
+        ),
+        ("an empty src/", Box::new(|src: &Path| fs::remove_file(src.join("lib.rs")).unwrap()), "build_failed", "has no lib.rs"),
+        (
+            "a 50 MB source file",
+            Box::new(|src: &Path| fs::write(src.join("huge.rs"), vec![b'/'; 50 << 20]).unwrap()),
+            "build_failed",
+            "the limit is 2 MB",
+        ),
+        (
+            "binary garbage in lib.rs",
+            Box::new(|src: &Path| fs::write(src.join("lib.rs"), (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap()),
+            "build_failed",
+            "does not compile",
+        ),
+        (
+            "a file name that is not UTF-8",
+            Box::new(|src: &Path| {
+                use std::os::unix::ffi::OsStrExt;
+                fs::write(src.join(std::ffi::OsStr::from_bytes(b"bad\xff.rs")), "").unwrap()
+            }),
+            "build_failed",
+            "not valid UTF-8",
+        ),
+    ];
+    for (what, break_it, status, phrase) in cases {
+        let (dir, src) = submission_with_solution();
+        break_it(&src);
+        let card = grade_exercise_1(dir.path(), &[]);
+        let exercise = exercise(&card, "exercise-1");
+        assert_eq!(exercise["status"], status, "{what}: {exercise:#}");
+        let message = exercise["message"].as_str().unwrap_or_default();
+        assert!(message.contains(phrase), "{what}: the message should contain {phrase:?}: {message}");
+    }
+}
+
+#[test]
+fn a_test_process_sees_no_secret_of_the_graders_environment_or_home() {
+    let _serial = serial();
+    let home = tempfile::tempdir().unwrap();
+    fs::create_dir_all(home.path().join(".cargo")).unwrap();
+    fs::write(home.path().join(".cargo/credentials.toml"), "[registry]\ntoken = \"cio-secret-token-1234\"\n").unwrap();
+    fs::write(home.path().join(".git-credentials"), "https://student:ghp_secret5678@github.com\n").unwrap();
+
+    let fixture = workspace().join("fixtures/hostile-reads-secrets");
+    let mut command = grader();
+    command
+        .args(["grade"])
+        .arg(&fixture)
+        .args(["--output", "-", "--exercise", "exercise-1", "--repeat", "1"])
+        .env("GITHUB_TOKEN", "ghp_secret_from_the_environment")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-secret-from-the-environment")
+        .env("CARGO_HOME", std::env::var_os("CARGO_HOME").unwrap_or_else(|| home_cargo()))
+        .env("RUSTUP_HOME", std::env::var_os("RUSTUP_HOME").unwrap_or_else(|| home_rustup()))
+        .env("HOME", home.path());
+    let output = run(&mut command, 0);
+    let card = String::from_utf8_lossy(&output.stdout);
+    assert!(card.contains("what I could see"), "the fixture should have reported what it saw:\n{card}");
+    assert!(card.contains("HOME="), "the fixture should have printed its environment:\n{card}");
+    for secret in ["ghp_secret_from_the_environment", "aws-secret-from-the-environment", "cio-secret-token-1234", "ghp_secret5678"] {
+        assert!(!card.contains(secret), "the secret {secret} reached the scorecard:\n{card}");
+    }
+    for variable in ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "CARGO_HOME", "GRADER_WORKSPACE"] {
+        assert!(!card.contains(&format!("{variable}=")), "{variable} reached the test process:\n{card}");
+    }
+}
+
+fn home_cargo() -> std::ffi::OsString {
+    Path::new(&std::env::var_os("HOME").unwrap()).join(".cargo").into_os_string()
+}
+
+fn home_rustup() -> std::ffi::OsString {
+    Path::new(&std::env::var_os("HOME").unwrap()).join(".rustup").into_os_string()
+}
+
+#[test]
+fn no_process_started_by_a_submission_outlives_its_grading() {
+    let _serial = serial();
+    let fixture = workspace().join("fixtures/hostile-process-bomb");
+    let card = grade(&fixture, &["--exercise", "exercise-1", "--repeat", "1", "--timeout", "3"]);
+    let exercise = exercise(&card, "exercise-1");
+    assert!(exercise["tests"].as_array().unwrap().iter().all(|t| t["status"] == "timed_out"), "{exercise:#}");
+    let survivors = std::process::Command::new("pgrep").args(["-f", "sleep 987654"]).output().unwrap();
+    assert!(
+        survivors.stdout.is_empty(),
+        "processes started by the submission are still running: {}",
+        String::from_utf8_lossy(&survivors.stdout)
+    );
+}
+
+#[test]
+fn an_output_flood_leaves_the_grader_small_and_the_message_short() {
+    let _serial = serial();
+    let fixture = workspace().join("fixtures/hostile-output-flood");
+    let card = grade(&fixture, &["--exercise", "exercise-1", "--repeat", "1"]);
+    let peak = card["grader_peak_rss_mib"].as_f64().unwrap();
+    assert!(peak < 200.0, "the grader's peak memory was {peak} MiB while tests wrote gigabytes");
+    for test in exercise(&card, "exercise-1")["tests"].as_array().unwrap() {
+        let message = test["message"].as_str().unwrap();
+        assert!(message.contains("after the flood"), "{message}");
+        assert!(message.len() < 4096, "a message of {} bytes", message.len());
+    }
+}
