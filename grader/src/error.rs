@@ -36,6 +36,9 @@ pub enum GraderError {
     #[error("could not run cargo: {0}; is the Rust toolchain installed and on PATH?")]
     Toolchain(String),
 
+    #[error("infrastructure_error: {0}")]
+    Infrastructure(String),
+
     #[error("{context}: {source}")]
     Io {
         context: String,

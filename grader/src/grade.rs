@@ -14,7 +14,8 @@ use crate::build::{self, BuildOutcome};
 use crate::config::RunConfig;
 use crate::discover::{Exercise, Workspace};
 use crate::error::{GraderError, Result};
-use crate::run::{self, Observer, Sandbox, TestCase};
+use crate::run::canary::Canary;
+use crate::run::{self, Observer, RunOutcome, Sandbox, TestCase};
 use crate::score::{self, ExercisePlan, PlanState, PlannedTest};
 use crate::scorecard::{SCHEMA_VERSION, Scorecard};
 use crate::submission::{self, SourceTree};
@@ -80,7 +81,13 @@ impl Grader {
             };
         }
 
+        let canary = Canary::calibrate(&self.cache);
         let records = run::run_all(&cases, self.run.jobs, &sandbox, observer);
+        let infrastructure_error = if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) {
+            canary.check()
+        } else {
+            None
+        };
         let exercises = score::score(&plans, &records);
         Ok(Scorecard {
             schema_version: SCHEMA_VERSION,
@@ -91,6 +98,7 @@ impl Grader {
             submission: label.to_string(),
             duration_secs: score::round2(started.elapsed().as_secs_f64()),
             grader_peak_rss_mib: score::round2(peak_rss_mib()),
+            infrastructure_error,
             ignored_changes: inspection.ignored_changes,
             review_flags: inspection.review_flags,
         })

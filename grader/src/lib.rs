@@ -49,6 +49,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if !config.run.quiet {
                 report::human::print(&scorecard);
             }
+            if let Some(reason) = &scorecard.infrastructure_error {
+                return Err(error::GraderError::Infrastructure(reason.clone()));
+            }
             let below = config.fail_under.is_some_and(|threshold| scorecard.score < threshold);
             Ok(ExitCode::from(if below { EXIT_BELOW_THRESHOLD } else { EXIT_OK }))
         }

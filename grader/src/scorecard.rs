@@ -30,6 +30,10 @@ pub struct Scorecard {
     /// the course workspace. It was ignored; it is listed so an instructor
     /// sees the attempt.
     pub ignored_changes: Vec<IgnoredChange>,
+    /// Set when the grading cannot be trusted through no fault of the
+    /// submission (the machine was starved while tests timed out); the
+    /// scores are then not a grade, and the grader exits with status 2.
+    pub infrastructure_error: Option<String>,
     /// Source constructs an instructor may want to review (an `unsafe`
     /// block, `std::process`, `include_str!` ...). They cost no points.
     pub review_flags: Vec<ReviewFlag>,

@@ -163,3 +163,45 @@ fn an_output_flood_leaves_the_grader_small_and_the_message_short() {
         assert!(message.len() < 4096, "a message of {} bytes", message.len());
     }
 }
+
+#[test]
+fn timeouts_on_a_starved_machine_are_an_infrastructure_error_not_zeros() {
+    let _serial = serial();
+    // A grading on the idle machine records its speed (an empty submission
+    // builds nothing, so this is quick).
+    grade(&workspace().join("fixtures/broken-empty-submission"), &[]);
+
+    let out = tempfile::tempdir().unwrap();
+    let scorecard = out.path().join("card.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+        .current_dir(workspace())
+        .args(["grade", "fixtures/broken-hangs", "--exercise", "exercise-1", "--repeat", "1", "--timeout", "3", "--quiet"])
+        .arg("--output")
+        .arg(&scorecard)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Starve the machine: far more busy threads than cores, until the
+    // grading ends.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..24)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+            })
+        })
+        .collect();
+    let output = child.wait_with_output().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.into_iter().for_each(|t| t.join().unwrap());
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "a starved grading exits 2:\n{stderr}");
+    assert!(stderr.contains("infrastructure_error: the machine was too loaded"), "{stderr}");
+    let card: serde_json::Value = serde_json::from_str(&fs::read_to_string(&scorecard).unwrap()).unwrap();
+    assert!(card["infrastructure_error"].as_str().is_some_and(|m| m.contains("too loaded")), "{card:#}");
+}

@@ -22,14 +22,17 @@ impl Row {
     /// thing that went wrong.
     pub fn graded(submission: String, scorecard: Scorecard) -> Row {
         let exercises = &scorecard.exercises;
-        let status = if exercises.iter().any(|e| e.status == ExerciseStatus::BuildFailed) {
+        let status = if scorecard.infrastructure_error.is_some() {
+            "infrastructure_error"
+        } else if exercises.iter().any(|e| e.status == ExerciseStatus::BuildFailed) {
             "build_failed"
         } else if exercises.iter().flat_map(|e| &e.tests).any(|t| t.status == TestStatus::TimedOut) {
             "timed_out"
         } else {
             "graded"
         };
-        Row { submission, status: status.into(), scorecard: Some(scorecard), error: None }
+        let error = scorecard.infrastructure_error.clone();
+        Row { submission, status: status.into(), scorecard: Some(scorecard), error }
     }
 
     pub fn failed(submission: String, error: String) -> Row {

@@ -3,6 +3,7 @@
 //! of [`process`]. The result is one [`RunRecord`] per run; scoring is done
 //! elsewhere, from the records alone.
 
+pub mod canary;
 pub mod process;
 pub mod sentinel;
 
