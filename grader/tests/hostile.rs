@@ -173,7 +173,7 @@ fn timeouts_on_a_starved_machine_are_an_infrastructure_error_not_zeros() {
 
     let out = tempfile::tempdir().unwrap();
     let scorecard = out.path().join("card.json");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
         .current_dir(workspace())
         .args(["grade", "fixtures/broken-hangs", "--exercise", "exercise-1", "--repeat", "1", "--timeout", "3", "--quiet"])
         .arg("--output")
