@@ -26,6 +26,16 @@ pub enum Command {
     Grade(GradeArgs),
     /// Grade every subdirectory of DIR as one submission.
     Batch(BatchArgs),
+    /// Write grading-manifest.json: the hashes of the files that decide a
+    /// grade (run it after changing tests), or check that it is current.
+    Manifest(ManifestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// Only check: exit 1 and list the files if the manifest is not current.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

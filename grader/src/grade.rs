@@ -27,6 +27,8 @@ pub struct Grader {
     pub run: RunConfig,
     /// The grader's own folder: staging, the shared build, run scratch.
     cache: PathBuf,
+    /// Files of the workspace that differ from its grading manifest.
+    tampered: Option<Vec<String>>,
 }
 
 impl Grader {
@@ -34,7 +36,8 @@ impl Grader {
     pub fn new(workspace: Workspace, run: RunConfig) -> Result<Grader> {
         let exercises = workspace.select(&run.exercises)?;
         let cache = workspace.target_dir.join("grader");
-        Ok(Grader { workspace, exercises, run, cache })
+        let tampered = crate::integrity::tampered(&workspace)?;
+        Ok(Grader { workspace, exercises, run, cache, tampered })
     }
 
     /// Grades the submission at `root`; `label` names it in the scorecard.
@@ -99,6 +102,7 @@ impl Grader {
             duration_secs: score::round2(started.elapsed().as_secs_f64()),
             grader_peak_rss_mib: score::round2(peak_rss_mib()),
             infrastructure_error,
+            tampered_files: self.tampered.clone(),
             ignored_changes: inspection.ignored_changes,
             review_flags: inspection.review_flags,
         })

@@ -15,6 +15,7 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod grade;
+pub mod integrity;
 pub mod report;
 pub mod run;
 pub mod score;
@@ -64,6 +65,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 batch::print_statistics(&rows);
             }
             Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Manifest(args) => {
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            if !args.check {
+                let manifest = integrity::write(&workspace)?;
+                eprintln!("wrote {} with {} files", integrity::MANIFEST, manifest.files.len());
+                return Ok(ExitCode::from(EXIT_OK));
+            }
+            match integrity::tampered(&workspace)? {
+                Some(files) if files.is_empty() => Ok(ExitCode::from(EXIT_OK)),
+                Some(files) => {
+                    eprintln!("{} is not current; these files differ: {}", integrity::MANIFEST, files.join(", "));
+                    eprintln!("run `cargo run -p grader -- manifest` after changing tests");
+                    Ok(ExitCode::from(EXIT_BELOW_THRESHOLD))
+                }
+                None => {
+                    eprintln!("there is no {}; run `cargo run -p grader -- manifest`", integrity::MANIFEST);
+                    Ok(ExitCode::from(EXIT_BELOW_THRESHOLD))
+                }
+            }
         }
     }
 }

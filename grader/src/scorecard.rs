@@ -34,6 +34,10 @@ pub struct Scorecard {
     /// submission (the machine was starved while tests timed out); the
     /// scores are then not a grade, and the grader exits with status 2.
     pub infrastructure_error: Option<String>,
+    /// Grading files of the workspace (tests, manifests, testkit) that
+    /// differ from its `grading-manifest.json`: a student's repository whose
+    /// tests were edited. Empty when they match; `null` without a manifest.
+    pub tampered_files: Option<Vec<String>>,
     /// Source constructs an instructor may want to review (an `unsafe`
     /// block, `std::process`, `include_str!` ...). They cost no points.
     pub review_flags: Vec<ReviewFlag>,

@@ -56,3 +56,10 @@ fn a_folder_that_is_not_a_workspace_is_a_grader_error() {
 fn help_lists_the_commands() {
     grader().arg("--help").assert().success().stdout(predicate::str::contains("grade").and(predicate::str::contains("batch")));
 }
+
+#[test]
+fn the_committed_grading_manifest_is_current() {
+    // Course authors regenerate it with `cargo run -p grader -- manifest`
+    // after changing tests; a stale one would mark every student tampered.
+    grader().args(["manifest", "--check"]).assert().success();
+}

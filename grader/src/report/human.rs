@@ -66,6 +66,9 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
             }
         }
     }
+    if let Some(files) = card.tampered_files.as_ref().filter(|f| !f.is_empty()) {
+        writeln!(out, "{RED}tampered{RED:#}: grading files differ from grading-manifest.json: {}", files.join(", "))?;
+    }
     if !card.ignored_changes.is_empty() {
         writeln!(out, "{YELLOW}ignored{YELLOW:#}: {} change(s) outside the exercises' src/ folders (tests, manifests, links); they had no effect", card.ignored_changes.len())?;
     }
