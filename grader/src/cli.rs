@@ -26,6 +26,8 @@ pub enum Command {
     Grade(GradeArgs),
     /// Grade every subdirectory of DIR as one submission.
     Batch(BatchArgs),
+    /// Join the output folders of `batch --shard` runs into one gradebook.
+    Merge(MergeArgs),
     /// Write grading-manifest.json: the hashes of the files that decide a
     /// grade (run it after changing tests), or check that it is current.
     Manifest(ManifestArgs),
@@ -67,8 +69,35 @@ pub struct BatchArgs {
     #[arg(long, value_name = "OUT")]
     pub output_dir: PathBuf,
 
+    /// Grade again even the submissions whose scorecard in OUT is current.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Grade only shard K of N (e.g. 2/4): a fixed share of the
+    /// submissions, for spreading a class over a CI matrix; join the shards
+    /// with `grader merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// How many submissions are graded at once (default: 2); they share
+    /// the --jobs test slots and one dependency build.
+    #[arg(long, value_name = "N")]
+    pub submissions_at_once: Option<usize>,
+
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The output folders of the shards (each holds grades.csv and the
+    /// scorecards).
+    #[arg(value_name = "SHARD_OUT", required = true)]
+    pub shards: Vec<PathBuf>,
+
+    /// Where to write the joined scorecards and grades.csv.
+    #[arg(long, value_name = "OUT")]
+    pub output_dir: PathBuf,
 }
 
 /// How tests are run; shared by `grade` and `batch`.

@@ -40,6 +40,10 @@ pub struct GradeConfig {
 pub struct BatchConfig {
     pub dir: PathBuf,
     pub output_dir: PathBuf,
+    pub force: bool,
+    /// `(k, n)`: grade shard k (1-based) of n.
+    pub shard: Option<(u32, u32)>,
+    pub submissions_at_once: usize,
     pub run: RunConfig,
 }
 
@@ -88,6 +92,41 @@ impl BatchConfig {
                 args.dir.display()
             )));
         }
-        Ok(BatchConfig { dir: args.dir, output_dir: args.output_dir, run: RunConfig::from_args(args.run)? })
+        let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+        if args.submissions_at_once == Some(0) {
+            return Err(GraderError::Usage("--submissions-at-once must be at least 1".into()));
+        }
+        Ok(BatchConfig {
+            dir: args.dir,
+            output_dir: args.output_dir,
+            force: args.force,
+            shard,
+            submissions_at_once: args.submissions_at_once.unwrap_or(2),
+            run: RunConfig::from_args(args.run)?,
+        })
+    }
+}
+
+/// Parses `K/N` with 1 <= K <= N.
+fn parse_shard(text: &str) -> Result<(u32, u32)> {
+    let invalid = || GraderError::Usage(format!("--shard takes K/N with 1 <= K <= N, e.g. 1/4; not {text:?}"));
+    let (k, n) = text.split_once('/').ok_or_else(invalid)?;
+    let (k, n): (u32, u32) = (k.trim().parse().map_err(|_| invalid())?, n.trim().parse().map_err(|_| invalid())?);
+    if k == 0 || n == 0 || k > n {
+        return Err(invalid());
+    }
+    Ok((k, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_k_of_n() {
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        for bad in ["0/4", "5/4", "1", "a/b", "1/0"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use crate::config::RunConfig;
 use crate::discover::{Exercise, Workspace};
 use crate::error::{GraderError, Result};
 use crate::run::canary::Canary;
+use crate::run::slots::Slots;
 use crate::run::{self, Observer, RunOutcome, Sandbox, TestCase};
 use crate::score::{self, ExercisePlan, PlanState, PlannedTest};
 use crate::scorecard::{SCHEMA_VERSION, Scorecard};
@@ -29,6 +30,8 @@ pub struct Grader {
     cache: PathBuf,
     /// Files of the workspace that differ from its grading manifest.
     tampered: Option<Vec<String>>,
+    /// Job slots shared by every grading this grader runs.
+    slots: Slots,
 }
 
 impl Grader {
@@ -37,7 +40,8 @@ impl Grader {
         let exercises = workspace.select(&run.exercises)?;
         let cache = workspace.target_dir.join("grader");
         let tampered = crate::integrity::tampered(&workspace)?;
-        Ok(Grader { workspace, exercises, run, cache, tampered })
+        let slots = Slots::new(run.jobs);
+        Ok(Grader { workspace, exercises, run, cache, tampered, slots })
     }
 
     /// Grades the submission at `root`; `label` names it in the scorecard.
@@ -85,7 +89,7 @@ impl Grader {
         }
 
         let canary = Canary::calibrate(&self.cache);
-        let records = run::run_all(&cases, self.run.jobs, &sandbox, observer);
+        let records = run::run_all(&cases, &self.slots, &sandbox, observer);
         let infrastructure_error = if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) {
             canary.check()
         } else {
@@ -103,6 +107,7 @@ impl Grader {
             grader_peak_rss_mib: score::round2(peak_rss_mib()),
             infrastructure_error,
             tampered_files: self.tampered.clone(),
+            fingerprint: None,
             ignored_changes: inspection.ignored_changes,
             review_flags: inspection.review_flags,
         })
@@ -120,6 +125,9 @@ impl Grader {
         // One build at a time per workspace, also across grader processes:
         // they share the staging folder and the build cache.
         let _lock = FileLock::acquire(&self.cache.join("build.lock"))?;
+        // A build uses every core: it waits for running tests to finish, and
+        // no stress test starts beside it.
+        let _slots = self.slots.acquire_all();
         let stage_dir = self.cache.join("stage");
         let staged: Vec<(&Exercise, &Path, &[PathBuf])> =
             ready.iter().map(|(e, src, files)| (*e, src.as_path(), files.as_slice())).collect();
@@ -151,6 +159,7 @@ impl Grader {
     ) -> std::result::Result<(Vec<PlannedTest>, Vec<TestCase>), String> {
         let mut listed: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (target, binary) in binaries {
+            let _slot = self.slots.acquire(1);
             let tests = run::list_tests(binary, sandbox)
                 .map_err(|e| format!("the test executable tests/{target}.rs could not be used: {e}"))?;
             listed.insert(target.clone(), tests);

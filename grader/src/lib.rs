@@ -62,8 +62,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let grader = Grader::new(workspace, config.run.clone())?;
             let rows = batch::run(&grader, &config)?;
             if !config.run.quiet {
-                batch::print_statistics(&rows);
+                let cards: Vec<&scorecard::Scorecard> = rows.iter().filter_map(|r| r.scorecard.as_ref()).collect();
+                batch::print_statistics(&cards, rows.len());
             }
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Merge(args) => {
+            let (submissions, cards) = batch::merge(&args.shards, &args.output_dir)?;
+            let refs: Vec<&scorecard::Scorecard> = cards.iter().collect();
+            batch::print_statistics(&refs, submissions);
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Manifest(args) => {

@@ -38,6 +38,11 @@ pub struct Scorecard {
     /// differ from its `grading-manifest.json`: a student's repository whose
     /// tests were edited. Empty when they match; `null` without a manifest.
     pub tampered_files: Option<Vec<String>>,
+    /// In a batch: a hash of everything the grade depends on (the
+    /// submission's sources, the course's grading files, the grader and its
+    /// options), so a rerun can skip submissions whose scorecard is current.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
     /// Source constructs an instructor may want to review (an `unsafe`
     /// block, `std::process`, `include_str!` ...). They cost no points.
     pub review_flags: Vec<ReviewFlag>,

@@ -15,6 +15,8 @@ pub struct Row {
     pub scorecard: Option<Scorecard>,
     /// Why grading failed, for `infrastructure_error`.
     pub error: Option<String>,
+    /// The scorecard was current and reused, not graded again.
+    pub reused: bool,
 }
 
 impl Row {
@@ -32,11 +34,11 @@ impl Row {
             "graded"
         };
         let error = scorecard.infrastructure_error.clone();
-        Row { submission, status: status.into(), scorecard: Some(scorecard), error }
+        Row { submission, status: status.into(), scorecard: Some(scorecard), error, reused: false }
     }
 
     pub fn failed(submission: String, error: String) -> Row {
-        Row { submission, status: "infrastructure_error".into(), scorecard: None, error: Some(error) }
+        Row { submission, status: "infrastructure_error".into(), scorecard: None, error: Some(error), reused: false }
     }
 }
 
@@ -48,6 +50,8 @@ pub fn write(path: &Path, exercise_ids: &[String], rows: &[Row]) -> Result<()> {
     header.extend(exercise_ids.iter().cloned());
     header.push("message".into());
     writer.write_record(&header).map_err(error)?;
+    let mut rows: Vec<&Row> = rows.iter().collect();
+    rows.sort_by(|a, b| a.submission.cmp(&b.submission));
     for row in rows {
         let mut record = vec![row.submission.clone(), row.status.clone()];
         match &row.scorecard {

@@ -6,15 +6,17 @@
 pub mod canary;
 pub mod process;
 pub mod sentinel;
+pub mod slots;
 
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
 use process::{Exit, ProcessResult, ProcessSpec};
+use slots::Slots;
 
 /// Output kept per run: enough for any failure report, bounded whatever a
 /// test prints.
@@ -89,59 +91,42 @@ pub trait Observer: Sync {
 pub struct Silent;
 impl Observer for Silent {}
 
-/// Runs every case `repeat` times with at most `jobs` processes at once;
-/// an exclusive case runs with nothing else. Records come back in the order
-/// of `cases` and of runs.
-pub fn run_all(cases: &[TestCase], jobs: usize, sandbox: &Sandbox, observer: &dyn Observer) -> Vec<RunRecord> {
-    let jobs = jobs.max(1);
-    // Shared tests first, then the exclusive ones, so that the machine is
-    // never idle waiting for an exclusive run to find it empty.
+/// Runs every case `repeat` times, each run holding one of `slots` (an
+/// exclusive case holds them all, so it runs with nothing else). Records
+/// come back in the order of `cases` and of runs.
+pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &dyn Observer) -> Vec<RunRecord> {
+    // Shared tests first, then the exclusive ones: slots freed by the shared
+    // tests are taken by the next shared test instead of idling while an
+    // exclusive run waits for all of them.
     let mut queue: Vec<(usize, u32)> = Vec::new();
     for exclusive in [false, true] {
         for (index, case) in cases.iter().enumerate().filter(|(_, c)| c.exclusive == exclusive) {
             queue.extend((0..case.repeat).map(|run| (index, run)));
         }
     }
-
     observer.runs_planned(queue.len());
-    struct Slots {
-        next: usize,
-        free: usize,
-    }
-    let slots = Mutex::new(Slots { next: 0, free: jobs });
-    let freed = Condvar::new();
+    let next = Mutex::new(0usize);
     let records = Mutex::new(Vec::with_capacity(queue.len()));
 
     thread::scope(|scope| {
-        for worker in 0..jobs.min(queue.len()) {
-            let (queue, slots, freed, records) = (&queue, &slots, &freed, &records);
+        for worker in 0..slots.total().min(queue.len()) {
+            let (queue, next, records) = (&queue, &next, &records);
             thread::Builder::new()
                 .name(format!("grader-worker-{worker}"))
                 .spawn_scoped(scope, move || {
                     loop {
-                        // Take the next run in queue order once enough slots
-                        // are free: one for a shared test, all for an
-                        // exclusive one.
-                        let (index, run, need) = {
-                            let mut state = slots.lock().expect("scheduler lock");
-                            loop {
-                                let Some(&(index, run)) = queue.get(state.next) else { return };
-                                let need = if cases[index].exclusive { jobs } else { 1 };
-                                if state.free >= need {
-                                    state.free -= need;
-                                    state.next += 1;
-                                    break (index, run, need);
-                                }
-                                state = freed.wait(state).expect("scheduler lock");
-                            }
+                        let (index, run) = {
+                            let mut next = next.lock().expect("queue lock");
+                            let Some(&item) = queue.get(*next) else { return };
+                            *next += 1;
+                            item
                         };
                         let case = &cases[index];
+                        let _held = if case.exclusive { slots.acquire_all() } else { slots.acquire(1) };
                         observer.run_started(case, run);
                         let record = run_one(case, run, sandbox);
                         observer.run_finished(case, &record);
                         records.lock().expect("records lock").push(((index, run), record));
-                        slots.lock().expect("scheduler lock").free += need;
-                        freed.notify_all();
                     }
                 })
                 .expect("could not start a grader worker thread");
