@@ -22,7 +22,7 @@ const STAYS_BLOCKED: Duration = Duration::from_millis(200);
 
 /// How long a woken thread may take to return. A correct queue takes
 /// microseconds; the margin is for a busy machine.
-const WAKES_WITHIN: Duration = Duration::from_secs(5);
+const WAKES_WITHIN: Duration = Duration::from_secs(2);
 
 /// Runs `call` on a thread of its own and hands back a receiver for its
 /// result. If `call` panics, the sender is dropped and the receiver reports
@@ -67,7 +67,7 @@ fn wait_until_started(count: &AtomicUsize, expected: usize) {
     while count.load(Ordering::SeqCst) < expected {
         assert!(
             Instant::now() < deadline,
-            "the test's threads did not start within 5 s"
+            "the test's threads did not start within {WAKES_WITHIN:?}"
         );
         thread::sleep(Duration::from_millis(1));
     }

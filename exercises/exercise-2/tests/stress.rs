@@ -17,11 +17,11 @@ use exercise_2::{BoundedQueue, parallel_sum};
 use rand::Rng;
 use testkit::{SpinBarrier, StdRng, Stress};
 
-/// A correct queue finishes a round in microseconds; three seconds without a
+/// A correct queue finishes a round in microseconds; two seconds without a
 /// finished round means threads are asleep that nobody will wake.
-const STALL: Duration = Duration::from_secs(3);
+const STALL: Duration = Duration::from_secs(2);
 
-const LOST_WAKEUP: &str = "the queue made no progress for 3 s: producers and consumers are asleep in \
+const LOST_WAKEUP: &str = "the queue made no progress for 2 s: producers and consumers are asleep in \
      push and pop and nobody wakes them (a lost wakeup). A notify_one went to a thread that \
      could not use it, for example a producer woke another producer because both sides wait \
      on one Condvar, and the thread that could have gone on sleeps forever";
@@ -323,7 +323,7 @@ fn every_item_is_delivered_exactly_once_in_order() {
     lined_up_rounds(
         &stress,
         PRODUCERS + CONSUMERS,
-        "the queue made no progress for 3 s: producers and consumers are asleep in push and pop and \
+        "the queue made no progress for 2 s: producers and consumers are asleep in push and pop and \
          nobody wakes them. Either close woke only one of several waiting consumers (it must wake \
          them all: notify_all), or a notify_one went to a thread that could not use it (a lost \
          wakeup, for example with one Condvar shared by producers and consumers)",
@@ -408,7 +408,7 @@ fn parallel_sum_adds_every_number_exactly_once() {
             stalled_in(
                 &stress,
                 round,
-                "parallel_sum made no progress for 3 s: its threads wait forever. Either close woke only \
+                "parallel_sum made no progress for 2 s: its threads wait forever. Either close woke only \
              one of several waiting consumers (it must wake them all), or a notify_one went to a thread \
              that could not use it (a lost wakeup), or the consumers were never told that the queue \
              is closed",
