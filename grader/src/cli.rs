@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::report::formats::Format;
+
 /// Grades concurrency exercises: builds each exercise of a submission, runs
 /// every test many times in its own process with a time limit, and writes a
 /// JSON scorecard.
@@ -31,6 +33,24 @@ pub enum Command {
     /// Write grading-manifest.json: the hashes of the files that decide a
     /// grade (run it after changing tests), or check that it is current.
     Manifest(ManifestArgs),
+    /// Convert a JSON scorecard to another format (Gradescope, JUnit,
+    /// Markdown, GitHub Classroom, Exercism).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// A scorecard that `grade --output` or `batch` wrote.
+    #[arg(value_name = "SCORECARD.json")]
+    pub scorecard: PathBuf,
+
+    /// The format to write.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Format,
+
+    /// Write to FILE instead of stdout ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +70,10 @@ pub struct GradeArgs {
     /// Write the JSON scorecard to FILE ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// The format --output writes (json: the scorecard).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "json")]
+    pub format: Format,
 
     /// Exit with status 1 when the total score is below SCORE.
     #[arg(long, value_name = "SCORE")]

@@ -6,7 +6,7 @@
 //! `discover` (which exercises, how to grade them) → `submission` (what a
 //! submission offers) → `build` (stage and compile) → `run` (execute tests
 //! under limits, one record per run) → `score` (records to points) →
-//! `report` (JSON, summary, progress, gradebook).
+//! `report` (JSON, summary, progress, gradebook, export formats).
 
 pub mod batch;
 pub mod build;
@@ -29,12 +29,21 @@ use config::{BatchConfig, GradeConfig};
 use discover::Workspace;
 use error::{EXIT_BELOW_THRESHOLD, EXIT_OK, Result};
 use grade::Grader;
+use report::formats::Format;
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Grade(args) => {
+            let format = args.format;
             let config = GradeConfig::from_args(args)?;
+            if format != Format::Json && config.output.is_none() {
+                let message = format!(
+                    "--format {} needs --output FILE (or - for stdout)",
+                    format.name()
+                );
+                return Err(error::GraderError::Usage(message));
+            }
             let workspace = Workspace::discover(cli.workspace.as_deref())?;
             let grader = Grader::new(workspace, config.run.clone())?;
             let (root, label) = match &config.submission {
@@ -45,7 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let scorecard = grader.grade(&root, &label, &progress)?;
             progress.finish();
             if let Some(output) = &config.output {
-                report::json::write(&scorecard, output)?;
+                report::formats::write(&scorecard, format, output)?;
             }
             if !config.run.quiet {
                 report::human::print(&scorecard);
@@ -71,6 +80,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let (submissions, cards) = batch::merge(&args.shards, &args.output_dir)?;
             let refs: Vec<&scorecard::Scorecard> = cards.iter().collect();
             batch::print_statistics(&refs, submissions);
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Convert(args) => {
+            let card = report::formats::read_scorecard(&args.scorecard)?;
+            let output = match args.output {
+                Some(path) if path.as_os_str() != "-" => config::Output::File(path),
+                _ => config::Output::Stdout,
+            };
+            report::formats::write(&card, args.to, &output)?;
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Manifest(args) => {
