@@ -145,8 +145,8 @@ fn submission_fingerprint(grader: &Grader, course: &str, root: &Path) -> Result<
                 hasher.update(b" -> ");
                 hasher.update(target.as_os_str().as_encoded_bytes());
             } else if entry.file_type().is_file() {
-                let bytes =
-                    fs::read(entry.path()).map_err(|e| GraderError::io(format!("reading {}", entry.path().display()), e))?;
+                let bytes = fs::read(entry.path())
+                    .map_err(|e| GraderError::io(format!("reading {}", entry.path().display()), e))?;
                 hasher.update(Sha256::digest(&bytes));
             }
             hasher.update(b"\n");
@@ -166,8 +166,10 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
     );
     bar.set_style(
-        ProgressStyle::with_template("{prefix:.bold} [{elapsed_precise}] {bar:30} {pos}/{len} submissions, ~{eta} left")
-            .expect("the template is valid"),
+        ProgressStyle::with_template(
+            "{prefix:.bold} [{elapsed_precise}] {bar:30} {pos}/{len} submissions, ~{eta} left",
+        )
+        .expect("the template is valid"),
     );
     bar.set_prefix("batch");
     bar
@@ -244,8 +246,7 @@ pub fn print_statistics(cards: &[&Scorecard], submissions: usize) {
     if let (Some(min), Some(max)) = (scores.first(), scores.last()) {
         let mean = scores.iter().sum::<f64>() / scores.len() as f64;
         let middle = scores.len() / 2;
-        let median =
-            if scores.len() % 2 == 1 { scores[middle] } else { (scores[middle - 1] + scores[middle]) / 2.0 };
+        let median = if scores.len() % 2 == 1 { scores[middle] } else { (scores[middle - 1] + scores[middle]) / 2.0 };
         let _ = writeln!(out, "scores: min {min:.1}, median {median:.1}, mean {mean:.1}, max {max:.1}");
         let max_score = cards.first().map(|c| c.max_score).unwrap_or(100.0);
         for bucket in 0..5 {

@@ -80,7 +80,12 @@ impl GradeConfig {
             return Err(GraderError::Usage(format!("--fail-under must be a number, not {score}")));
         }
         let output = args.output.map(|path| if path.as_os_str() == "-" { Output::Stdout } else { Output::File(path) });
-        Ok(GradeConfig { submission: args.submission, output, fail_under: args.fail_under, run: RunConfig::from_args(args.run)? })
+        Ok(GradeConfig {
+            submission: args.submission,
+            output,
+            fail_under: args.fail_under,
+            run: RunConfig::from_args(args.run)?,
+        })
     }
 }
 

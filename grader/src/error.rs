@@ -27,7 +27,9 @@ pub enum GraderError {
     #[error("unknown exercise `{name}`; this workspace has: {known}")]
     UnknownExercise { name: String, known: String },
 
-    #[error("could not read the workspace at {path}: {reason}; run the grader from the course workspace (or pass --workspace)")]
+    #[error(
+        "could not read the workspace at {path}: {reason}; run the grader from the course workspace (or pass --workspace)"
+    )]
     Workspace { path: PathBuf, reason: String },
 
     #[error("invalid grader metadata in {manifest}: {key}: {reason}")]

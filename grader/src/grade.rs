@@ -90,11 +90,8 @@ impl Grader {
 
         let canary = Canary::calibrate(&self.cache);
         let records = run::run_all(&cases, &self.slots, &sandbox, observer);
-        let infrastructure_error = if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) {
-            canary.check()
-        } else {
-            None
-        };
+        let infrastructure_error =
+            if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) { canary.check() } else { None };
         let exercises = score::score(&plans, &records);
         Ok(Scorecard {
             schema_version: SCHEMA_VERSION,
@@ -121,7 +118,8 @@ impl Grader {
         ready: &[(&Exercise, PathBuf, Vec<PathBuf>)],
         scratch: &Path,
     ) -> Result<BTreeMap<String, BuildOutcome>> {
-        fs::create_dir_all(&self.cache).map_err(|e| GraderError::io(format!("creating {}", self.cache.display()), e))?;
+        fs::create_dir_all(&self.cache)
+            .map_err(|e| GraderError::io(format!("creating {}", self.cache.display()), e))?;
         // One build at a time per workspace, also across grader processes:
         // they share the staging folder and the build cache.
         let _lock = FileLock::acquire(&self.cache.join("build.lock"))?;

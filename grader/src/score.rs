@@ -2,7 +2,7 @@
 //! the exercises' scorecards. No I/O, no clock, no randomness: the same
 //! records always give the same scores.
 
-use crate::run::{RunOutcome, RunRecord, SEED_ENV, ROUNDS_ENV};
+use crate::run::{ROUNDS_ENV, RunOutcome, RunRecord, SEED_ENV};
 use crate::scorecard::{ExerciseCard, ExerciseStatus, TestCard, TestStatus};
 
 /// What the grader set out to do for one exercise.

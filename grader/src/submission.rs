@@ -133,8 +133,9 @@ fn compare_outside_src(workspace: &Workspace, root: &Path, changes: &mut Vec<Ign
     let walker = WalkDir::new(root).follow_links(false).min_depth(1).into_iter().filter_entry(|entry| {
         let name = entry.file_name().to_string_lossy();
         let is_dir = entry.file_type().is_dir();
-        let is_src = is_dir && name == "src" && entry.path().parent().and_then(Path::parent) == Some(exercises_dir.as_path());
-        !(is_dir && SKIPPED_DIRS.contains(&name.as_ref())) && !is_src
+        let is_src =
+            is_dir && name == "src" && entry.path().parent().and_then(Path::parent) == Some(exercises_dir.as_path());
+        !(is_src || (is_dir && SKIPPED_DIRS.contains(&name.as_ref())))
     });
     for entry in walker.filter_map(Result::ok).take(MAX_COMPARED_FILES) {
         if changes.len() >= MAX_LISTED_CHANGES {
@@ -205,7 +206,8 @@ fn review(root: &Path, exercise: &Exercise, src: &Path, files: &[PathBuf]) -> Ve
         for (index, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for (construct, reason) in REVIEWED {
-                if code.contains(construct) && !exercise.grading.review_allow.iter().any(|allowed| allowed == construct) {
+                if code.contains(construct) && !exercise.grading.review_allow.iter().any(|allowed| allowed == construct)
+                {
                     flags.push(ReviewFlag {
                         exercise: exercise.id.clone(),
                         path: path.clone(),

@@ -17,7 +17,9 @@ fn class() -> tempfile::TempDir {
     let solution = class.path().join("ada/exercises/exercise-1/src");
     fs::create_dir_all(&solution).unwrap();
     fs::copy(workspace().join("solutions/exercises/exercise-1/src/lib.rs"), solution.join("lib.rs")).unwrap();
-    for (name, fixture) in [("bob", "broken-panics"), ("cy", "broken-does-not-compile"), ("dee", "broken-empty-submission")] {
+    for (name, fixture) in
+        [("bob", "broken-panics"), ("cy", "broken-does-not-compile"), ("dee", "broken-empty-submission")]
+    {
         copy_dir(&workspace().join("fixtures").join(fixture), &class.path().join(name));
     }
     class
@@ -71,10 +73,20 @@ fn a_batch_writes_a_gradebook_resumes_and_merges_shards_into_the_same_gradebook(
     fs::write(dee_src.join("lib.rs"), "compile_error!(\"dee started\");\n").unwrap();
     let stderr = batch(class.path(), full.path(), &[]);
     for name in ["ada", "bob", "cy"] {
-        assert!(stderr.contains(&format!("{name}: ")) && stderr.lines().any(|l| l.starts_with(&format!("{name}: ")) && l.ends_with("(current: not graded again)")), "{name} should be reused:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("{name}: "))
+                && stderr
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name}: ")) && l.ends_with("(current: not graded again)")),
+            "{name} should be reused:\n{stderr}"
+        );
     }
     assert!(stderr.lines().any(|l| l.starts_with("dee: build_failed")), "dee changed and is regraded:\n{stderr}");
-    assert_eq!(fs::read_to_string(full.path().join("bob.json")).unwrap(), before, "a current scorecard is kept as it was");
+    assert_eq!(
+        fs::read_to_string(full.path().join("bob.json")).unwrap(),
+        before,
+        "a current scorecard is kept as it was"
+    );
     // --force regrades everything.
     let stderr = batch(class.path(), full.path(), &["--force"]);
     assert!(!stderr.contains("not graded again"), "{stderr}");

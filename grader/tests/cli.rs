@@ -21,7 +21,10 @@ fn a_submission_that_does_not_exist_is_a_usage_error() {
 
 #[test]
 fn an_unknown_exercise_is_a_usage_error_listing_the_known_ones() {
-    usage_error(&["grade", "--exercise", "exercise-99"], "unknown exercise `exercise-99`; this workspace has: exercise-1");
+    usage_error(
+        &["grade", "--exercise", "exercise-99"],
+        "unknown exercise `exercise-99`; this workspace has: exercise-1",
+    );
 }
 
 #[test]
@@ -54,7 +57,11 @@ fn a_folder_that_is_not_a_workspace_is_a_grader_error() {
 
 #[test]
 fn help_lists_the_commands() {
-    grader().arg("--help").assert().success().stdout(predicate::str::contains("grade").and(predicate::str::contains("batch")));
+    grader()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("grade").and(predicate::str::contains("batch")));
 }
 
 #[test]

@@ -30,55 +30,31 @@ fn test(name: &str, status: TestStatus, max_points: f64) -> TestCard {
     let (runs, passed_runs, message) = match status {
         TestStatus::Passed => (10, 10, None),
         TestStatus::Failed => (10, 0, Some(NASTY.to_string())),
-        TestStatus::Flaky => (
-            10,
-            7,
-            Some("passed 7 of 10 runs; a failing run: a lost update".to_string()),
-        ),
-        TestStatus::TimedOut => (
-            3,
-            0,
-            Some("passed 0 of 3 runs; a failing run: timed out after 5 s".to_string()),
-        ),
+        TestStatus::Flaky => (10, 7, Some("passed 7 of 10 runs; a failing run: a lost update".to_string())),
+        TestStatus::TimedOut => (3, 0, Some("passed 0 of 3 runs; a failing run: timed out after 5 s".to_string())),
         TestStatus::NotRun => (0, 0, Some("the test was not run".to_string())),
     };
-    let failed_run = matches!(
-        status,
-        TestStatus::Failed | TestStatus::Flaky | TestStatus::TimedOut
-    );
+    let failed_run = matches!(status, TestStatus::Failed | TestStatus::Flaky | TestStatus::TimedOut);
     TestCard {
         name: name.to_string(),
         status,
         runs,
         passed_runs,
-        points: if status == TestStatus::Passed {
-            max_points
-        } else {
-            0.0
-        },
+        points: if status == TestStatus::Passed { max_points } else { 0.0 },
         max_points,
         message,
         target: "behaviour".to_string(),
         group: "behaviour".to_string(),
         stress: failed_run,
         failing_seed: failed_run.then_some(42),
-        replay: failed_run.then(|| {
-            format!("STRESS_SEED=42 cargo test -p exercise-x --test behaviour -- {name} --exact")
-        }),
+        replay: failed_run
+            .then(|| format!("STRESS_SEED=42 cargo test -p exercise-x --test behaviour -- {name} --exact")),
     }
 }
 
-fn exercise(
-    id: &str,
-    title: &str,
-    status: ExerciseStatus,
-    max_score: f64,
-    tests: Vec<TestCard>,
-) -> ExerciseCard {
+fn exercise(id: &str, title: &str, status: ExerciseStatus, max_score: f64, tests: Vec<TestCard>) -> ExerciseCard {
     let message = match status {
-        ExerciseStatus::BuildFailed => {
-            Some("error[E0308]: mismatched types\n --> src/lib.rs:3:5".to_string())
-        }
+        ExerciseStatus::BuildFailed => Some("error[E0308]: mismatched types\n --> src/lib.rs:3:5".to_string()),
         ExerciseStatus::Missing => Some(format!("no exercises/{id}/src in the submission")),
         _ => None,
     };
@@ -145,13 +121,7 @@ fn mixed() -> Scorecard {
                 test("drop_frees_items", TestStatus::NotRun, 2.0),
             ],
         ),
-        exercise(
-            "exercise-3",
-            "Pipeline",
-            ExerciseStatus::BuildFailed,
-            20.0,
-            vec![],
-        ),
+        exercise("exercise-3", "Pipeline", ExerciseStatus::BuildFailed, 20.0, vec![]),
         exercise("exercise-4", "Pool", ExerciseStatus::Missing, 20.0, vec![]),
     ])
 }
@@ -168,13 +138,7 @@ fn all_passed() -> Scorecard {
 
 fn nothing_built() -> Scorecard {
     card(vec![
-        exercise(
-            "exercise-1",
-            "Bank account",
-            ExerciseStatus::BuildFailed,
-            50.0,
-            vec![],
-        ),
+        exercise("exercise-1", "Bank account", ExerciseStatus::BuildFailed, 50.0, vec![]),
         exercise("exercise-2", "Queue", ExerciseStatus::Missing, 50.0, vec![]),
     ])
 }
@@ -201,68 +165,39 @@ fn is_surefire_time(text: &str) -> bool {
 }
 
 fn count_attr(node: roxmltree::Node, name: &str) -> usize {
-    let value = node
-        .attribute(name)
-        .unwrap_or_else(|| panic!("<{}> has no {name}", node.tag_name().name()));
-    value
-        .parse()
-        .unwrap_or_else(|_| panic!("{name}={value:?} is not a count"))
+    let value = node.attribute(name).unwrap_or_else(|| panic!("<{}> has no {name}", node.tag_name().name()));
+    value.parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a count"))
 }
 
-fn elements<'a, 'input>(
-    node: roxmltree::Node<'a, 'input>,
-) -> impl Iterator<Item = roxmltree::Node<'a, 'input>> {
+fn elements<'a, 'input>(node: roxmltree::Node<'a, 'input>) -> impl Iterator<Item = roxmltree::Node<'a, 'input>> {
     node.children().filter(|n| n.is_element())
 }
 
 /// Parses `xml` and checks every rule of the JUnit schema that a report
 /// widget relies on; returns the parsed document's text for more checks.
 fn check_junit(xml: &str) -> roxmltree::Document<'_> {
-    let doc = roxmltree::Document::parse(xml)
-        .unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{xml}"));
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{xml}"));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
     let mut totals = [0usize; 4];
     for suite in elements(root) {
-        assert_eq!(
-            suite.tag_name().name(),
-            "testsuite",
-            "only testsuites under <testsuites>"
-        );
-        let name = suite
-            .attribute("name")
-            .expect("a testsuite has a name (required)");
+        assert_eq!(suite.tag_name().name(), "testsuite", "only testsuites under <testsuites>");
+        let name = suite.attribute("name").expect("a testsuite has a name (required)");
         let time = suite.attribute("time").expect("a testsuite has a time");
         assert!(is_surefire_time(time), "testsuite time {time:?}");
-        let cases: Vec<_> = elements(suite)
-            .filter(|n| n.has_tag_name("testcase"))
-            .collect();
+        let cases: Vec<_> = elements(suite).filter(|n| n.has_tag_name("testcase")).collect();
         for child in elements(suite) {
             let tag = child.tag_name().name();
-            assert!(
-                ["properties", "testcase", "system-out", "system-err"].contains(&tag),
-                "<{tag}> in a testsuite"
-            );
+            assert!(["properties", "testcase", "system-out", "system-err"].contains(&tag), "<{tag}> in a testsuite");
         }
         let mut counts = [0usize; 4];
         counts[0] = cases.len();
         for case in &cases {
-            assert!(
-                case.attribute("name").is_some_and(|n| !n.is_empty()),
-                "a testcase has a name (required)"
-            );
-            assert_eq!(
-                case.attribute("classname"),
-                Some(name),
-                "classname is the exercise id"
-            );
-            assert!(
-                case.attribute("time").is_some_and(is_surefire_time),
-                "testcase time"
-            );
-            let problems: Vec<_> = elements(*case)
-                .filter(|n| ["failure", "error", "skipped"].contains(&n.tag_name().name()))
-                .collect();
+            assert!(case.attribute("name").is_some_and(|n| !n.is_empty()), "a testcase has a name (required)");
+            assert_eq!(case.attribute("classname"), Some(name), "classname is the exercise id");
+            assert!(case.attribute("time").is_some_and(is_surefire_time), "testcase time");
+            let problems: Vec<_> =
+                elements(*case).filter(|n| ["failure", "error", "skipped"].contains(&n.tag_name().name())).collect();
             assert!(problems.len() <= 1, "a testcase ends one way");
             for child in elements(*case) {
                 let tag = child.tag_name().name();
@@ -272,11 +207,7 @@ fn check_junit(xml: &str) -> roxmltree::Document<'_> {
                 );
             }
             if let Some(problem) = problems.first() {
-                assert!(
-                    problem.attribute("message").is_some_and(|m| !m.is_empty()),
-                    "a {:?} has a message",
-                    problem
-                );
+                assert!(problem.attribute("message").is_some_and(|m| !m.is_empty()), "a {:?} has a message", problem);
                 let index = match problem.tag_name().name() {
                     "failure" => 1,
                     "error" => 2,
@@ -291,10 +222,7 @@ fn check_junit(xml: &str) -> roxmltree::Document<'_> {
             count_attr(suite, "errors"),
             count_attr(suite, "skipped"),
         ];
-        assert_eq!(
-            declared, counts,
-            "suite {name}: tests, failures, errors, skipped must match its testcases"
-        );
+        assert_eq!(declared, counts, "suite {name}: tests, failures, errors, skipped must match its testcases");
         for (total, count) in totals.iter_mut().zip(counts) {
             *total += count;
         }
@@ -305,10 +233,7 @@ fn check_junit(xml: &str) -> roxmltree::Document<'_> {
         count_attr(root, "errors"),
         count_attr(root, "skipped"),
     ];
-    assert_eq!(
-        declared, totals,
-        "<testsuites> counts are the sums of its suites'"
-    );
+    assert_eq!(declared, totals, "<testsuites> counts are the sums of its suites'");
     assert!(root.attribute("time").is_some_and(is_surefire_time));
     doc
 }
@@ -320,16 +245,12 @@ fn junit_case<'a, 'input>(
 ) -> roxmltree::Node<'a, 'input> {
     doc.descendants()
         .find(|n| {
-            n.has_tag_name("testcase")
-                && n.attribute("classname") == Some(suite)
-                && n.attribute("name") == Some(name)
+            n.has_tag_name("testcase") && n.attribute("classname") == Some(suite) && n.attribute("name") == Some(name)
         })
         .unwrap_or_else(|| panic!("no testcase {suite}::{name}"))
 }
 
-fn problem<'a, 'input>(
-    case: roxmltree::Node<'a, 'input>,
-) -> Option<(String, roxmltree::Node<'a, 'input>)> {
+fn problem<'a, 'input>(case: roxmltree::Node<'a, 'input>) -> Option<(String, roxmltree::Node<'a, 'input>)> {
     elements(case)
         .find(|n| ["failure", "error", "skipped"].contains(&n.tag_name().name()))
         .map(|n| (n.tag_name().name().to_string(), n))
@@ -340,19 +261,11 @@ fn junit_is_well_formed_and_keeps_the_schema_rules() {
     let card = mixed();
     let xml = formats::render(&card, Format::Junit);
     let doc = check_junit(&xml);
-    let suites: Vec<&str> = elements(doc.root_element())
-        .map(|s| s.attribute("name").unwrap())
-        .collect();
-    assert_eq!(
-        suites,
-        ["exercise-1", "exercise-2", "exercise-3", "exercise-4"]
-    );
+    let suites: Vec<&str> = elements(doc.root_element()).map(|s| s.attribute("name").unwrap()).collect();
+    assert_eq!(suites, ["exercise-1", "exercise-2", "exercise-3", "exercise-4"]);
     assert_eq!(doc.root_element().attribute("time"), Some("42.400"));
 
-    assert!(
-        problem(junit_case(&doc, "exercise-1", "deposits_add_up")).is_none(),
-        "a pass is an empty testcase"
-    );
+    assert!(problem(junit_case(&doc, "exercise-1", "deposits_add_up")).is_none(), "a pass is an empty testcase");
 
     let (tag, failure) = problem(junit_case(&doc, "exercise-2", "pop_waits_for_push")).unwrap();
     assert_eq!(tag, "failure");
@@ -360,65 +273,34 @@ fn junit_is_well_formed_and_keeps_the_schema_rules() {
     let text = failure.text().unwrap();
     // Everything but the escape character survives the round trip exactly;
     // XML cannot carry that one, so it is replaced.
-    assert!(
-        text.contains(&NASTY.replace('\u{1b}', "\u{FFFD}")),
-        "{text}"
-    );
-    assert!(
-        text.contains("STRESS_SEED=42 cargo test"),
-        "the replay command is in the failure: {text}"
-    );
+    assert!(text.contains(&NASTY.replace('\u{1b}', "\u{FFFD}")), "{text}");
+    assert!(text.contains("STRESS_SEED=42 cargo test"), "the replay command is in the failure: {text}");
     assert!(
         failure
             .attribute("message")
             .unwrap()
             .starts_with("failed: assertion `left == right` failed: <tag> & \"quotes\"")
     );
-    assert!(
-        !failure.attribute("message").unwrap().contains('\n'),
-        "the message attribute is the first line"
-    );
+    assert!(!failure.attribute("message").unwrap().contains('\n'), "the message attribute is the first line");
 
     let (tag, flaky) = problem(junit_case(&doc, "exercise-2", "no_lost_items")).unwrap();
-    assert_eq!(
-        (tag.as_str(), flaky.attribute("type")),
-        ("failure", Some("flaky"))
-    );
+    assert_eq!((tag.as_str(), flaky.attribute("type")), ("failure", Some("flaky")));
     let (tag, timeout) = problem(junit_case(&doc, "exercise-2", "close_wakes_waiters")).unwrap();
-    assert_eq!(
-        (tag.as_str(), timeout.attribute("type")),
-        ("failure", Some("timed_out"))
-    );
+    assert_eq!((tag.as_str(), timeout.attribute("type")), ("failure", Some("timed_out")));
     let (tag, _) = problem(junit_case(&doc, "exercise-2", "drop_frees_items")).unwrap();
     assert_eq!(tag, "skipped");
 
     let (tag, error) = problem(junit_case(&doc, "exercise-3", "build")).unwrap();
-    assert_eq!(
-        (tag.as_str(), error.attribute("type")),
-        ("error", Some("build_failed"))
-    );
-    assert!(
-        error
-            .text()
-            .unwrap()
-            .contains("mismatched types\n --> src/lib.rs:3:5")
-    );
+    assert_eq!((tag.as_str(), error.attribute("type")), ("error", Some("build_failed")));
+    assert!(error.text().unwrap().contains("mismatched types\n --> src/lib.rs:3:5"));
     let (tag, skipped) = problem(junit_case(&doc, "exercise-4", "submission")).unwrap();
     assert_eq!(tag, "skipped");
-    assert!(
-        skipped
-            .attribute("message")
-            .unwrap()
-            .contains("no exercises/exercise-4/src")
-    );
+    assert!(skipped.attribute("message").unwrap().contains("no exercises/exercise-4/src"));
 
-    let title = doc.descendants().find(|n| {
-        n.has_tag_name("property") && n.attribute("value") == Some("Queue | bounded <fast>")
-    });
-    assert!(
-        title.is_some(),
-        "the exercise's title is a suite property, unescaped by the parser"
-    );
+    let title = doc
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("value") == Some("Queue | bounded <fast>"));
+    assert!(title.is_some(), "the exercise's title is a suite property, unescaped by the parser");
 }
 
 #[test]
@@ -428,15 +310,9 @@ fn junit_shows_an_untrustworthy_or_tampered_grading_as_a_suite_of_its_own() {
     let (tag, error) = problem(junit_case(&doc, "grader", "infrastructure")).unwrap();
     assert_eq!(tag, "error");
     assert!(error.attribute("message").unwrap().contains("starved"));
-    let (tag, failure) =
-        problem(junit_case(&doc, "grader", "grading_files_match_manifest")).unwrap();
+    let (tag, failure) = problem(junit_case(&doc, "grader", "grading_files_match_manifest")).unwrap();
     assert_eq!(tag, "failure");
-    assert!(
-        failure
-            .text()
-            .unwrap()
-            .contains("exercises/exercise-2/tests/behaviour.rs")
-    );
+    assert!(failure.text().unwrap().contains("exercises/exercise-2/tests/behaviour.rs"));
     check_junit(&formats::render(&nothing_built(), Format::Junit));
     check_junit(&formats::render(&card(vec![]), Format::Junit));
 }
@@ -480,16 +356,10 @@ fn check_gradescope(card: &Scorecard) -> Value {
     let results: Value = serde_json::from_str(&text).expect("results.json is JSON");
     let top = results.as_object().expect("results.json is an object");
     for key in top.keys() {
-        assert!(
-            GRADESCOPE_TOP.contains(&key.as_str()),
-            "{key} is not in Gradescope's specification"
-        );
+        assert!(GRADESCOPE_TOP.contains(&key.as_str()), "{key} is not in Gradescope's specification");
     }
     assert!(results["score"].is_f64(), "score is a number");
-    assert!(
-        results["execution_time"].is_u64(),
-        "execution_time is whole seconds"
-    );
+    assert!(results["execution_time"].is_u64(), "execution_time is whole seconds");
     assert!(results["output"].is_string());
     assert!(GRADESCOPE_FORMATS.contains(&results["output_format"].as_str().unwrap()));
     assert!(GRADESCOPE_VISIBILITY.contains(&results["visibility"].as_str().unwrap()));
@@ -498,10 +368,7 @@ fn check_gradescope(card: &Scorecard) -> Value {
     let (mut score, mut max_score) = (0.0, 0.0);
     for test in tests {
         for key in test.as_object().expect("a test is an object").keys() {
-            assert!(
-                GRADESCOPE_TEST.contains(&key.as_str()),
-                "{key} is not a test key in Gradescope's specification"
-            );
+            assert!(GRADESCOPE_TEST.contains(&key.as_str()), "{key} is not a test key in Gradescope's specification");
         }
         let (s, m) = (
             test["score"].as_f64().expect("score is a number"),
@@ -510,25 +377,13 @@ fn check_gradescope(card: &Scorecard) -> Value {
         assert!(0.0 <= s && s <= m, "{test}");
         score += s;
         max_score += m;
-        assert!(
-            ["passed", "failed"].contains(&test["status"].as_str().unwrap()),
-            "{test}"
-        );
-        assert!(
-            names.insert(test["name"].as_str().expect("name is a string").to_string()),
-            "test names are unique"
-        );
+        assert!(["passed", "failed"].contains(&test["status"].as_str().unwrap()), "{test}");
+        assert!(names.insert(test["name"].as_str().expect("name is a string").to_string()), "test names are unique");
         assert!(test["output"].is_string());
         assert!(GRADESCOPE_VISIBILITY.contains(&test["visibility"].as_str().unwrap()));
     }
-    assert!(
-        (score - card.score).abs() < 1e-9,
-        "the tests add up to the top-level score"
-    );
-    assert!(
-        (max_score - card.max_score).abs() < 1e-9,
-        "the tests' max_score add up to the scorecard's"
-    );
+    assert!((score - card.score).abs() < 1e-9, "the tests add up to the top-level score");
+    assert!((max_score - card.max_score).abs() < 1e-9, "the tests' max_score add up to the scorecard's");
     assert_eq!(results["score"].as_f64(), Some(card.score));
     results
 }
@@ -538,54 +393,22 @@ fn gradescope_results_follow_the_autograder_specification() {
     let results = check_gradescope(&mixed());
     assert_eq!(results["execution_time"], 42);
     let tests = results["tests"].as_array().unwrap();
-    assert_eq!(
-        tests.len(),
-        2 + 5 + 1 + 1,
-        "a test per test, one per unbuilt exercise"
-    );
-    let by_name = |name: &str| {
-        tests
-            .iter()
-            .find(|t| t["name"] == name)
-            .unwrap_or_else(|| panic!("no test {name}"))
-    };
+    assert_eq!(tests.len(), 2 + 5 + 1 + 1, "a test per test, one per unbuilt exercise");
+    let by_name = |name: &str| tests.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no test {name}"));
     assert_eq!(by_name("exercise-1: deposits_add_up")["status"], "passed");
     let failed = by_name("exercise-2: pop_waits_for_push");
-    assert_eq!(
-        (failed["status"].as_str(), failed["score"].as_f64()),
-        (Some("failed"), Some(0.0))
-    );
+    assert_eq!((failed["status"].as_str(), failed["score"].as_f64()), (Some("failed"), Some(0.0)));
     assert!(failed["output"].as_str().unwrap().contains(NASTY));
-    assert!(
-        failed["output"]
-            .as_str()
-            .unwrap()
-            .contains("replay: STRESS_SEED=42 cargo test")
-    );
-    assert_eq!(
-        by_name("exercise-2: no_lost_items")["status"],
-        "failed",
-        "a flaky test earns nothing"
-    );
+    assert!(failed["output"].as_str().unwrap().contains("replay: STRESS_SEED=42 cargo test"));
+    assert_eq!(by_name("exercise-2: no_lost_items")["status"], "failed", "a flaky test earns nothing");
     let build = by_name("exercise-3: build");
-    assert_eq!(
-        (build["score"].as_f64(), build["max_score"].as_f64()),
-        (Some(0.0), Some(20.0))
-    );
-    assert!(
-        build["output"]
-            .as_str()
-            .unwrap()
-            .contains("mismatched types")
-    );
+    assert_eq!((build["score"].as_f64(), build["max_score"].as_f64()), (Some(0.0), Some(20.0)));
+    assert!(build["output"].as_str().unwrap().contains("mismatched types"));
     assert_eq!(by_name("exercise-4: submission")["max_score"], 20.0);
 
     let troubled = check_gradescope(&troubled());
     let output = troubled["output"].as_str().unwrap();
-    assert!(
-        output.contains("infrastructure error") && output.contains("tampered"),
-        "{output}"
-    );
+    assert!(output.contains("infrastructure error") && output.contains("tampered"), "{output}");
     check_gradescope(&all_passed());
     check_gradescope(&nothing_built());
 }
@@ -597,25 +420,16 @@ fn gradescope_results_follow_the_autograder_specification() {
 /// checks the fields it reads.
 fn check_classroom(card: &Scorecard) -> Value {
     let encoded = formats::render(card, Format::Classroom);
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim_end())
-        .expect("the result is base64");
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim_end()).expect("the result is base64");
     let result: Value = serde_json::from_slice(&bytes).expect("the decoded result is JSON");
-    assert_eq!(
-        result,
-        formats::classroom_json(card),
-        "render is the base64 of classroom_json"
-    );
+    assert_eq!(result, formats::classroom_json(card), "render is the base64 of classroom_json");
     assert_eq!(result["version"], 1);
     assert!(["pass", "fail", "error"].contains(&result["status"].as_str().unwrap()));
     assert_eq!(result["max_score"].as_f64(), Some(card.max_score));
     let mut total = 0.0;
     for test in result["tests"].as_array().expect("tests is an array") {
         assert!(test["name"].is_string());
-        assert!(
-            ["pass", "fail", "error"].contains(&test["status"].as_str().unwrap()),
-            "{test}"
-        );
+        assert!(["pass", "fail", "error"].contains(&test["status"].as_str().unwrap()), "{test}");
         total += test["score"].as_f64().expect("score is a number");
         assert!(test["message"].is_string());
     }
@@ -628,46 +442,26 @@ fn check_classroom(card: &Scorecard) -> Value {
 fn classroom_result_decodes_to_what_the_grading_reporter_reads() {
     let result = check_classroom(&mixed());
     assert_eq!(result["status"], "fail");
-    let statuses: Vec<&str> = result["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        statuses,
-        [
-            "pass", "pass", "pass", "fail", "fail", "fail", "error", "error", "error"
-        ]
-    );
+    let statuses: Vec<&str> =
+        result["tests"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["pass", "pass", "pass", "fail", "fail", "fail", "error", "error", "error"]);
     assert_eq!(check_classroom(&all_passed())["status"], "pass");
     assert_eq!(check_classroom(&nothing_built())["status"], "error");
-    assert_eq!(
-        check_classroom(&troubled())["status"],
-        "error",
-        "an untrustworthy grading fails the check"
-    );
+    assert_eq!(check_classroom(&troubled())["status"], "error", "an untrustworthy grading fails the check");
 }
 
 // ---------------------------------------------------------------------------
 // Exercism
 
 fn check_exercism(card: &Scorecard) -> Value {
-    let results: Value = serde_json::from_str(&formats::render(card, Format::Exercism))
-        .expect("results.json is JSON");
+    let results: Value = serde_json::from_str(&formats::render(card, Format::Exercism)).expect("results.json is JSON");
     assert_eq!(results["version"], 3);
     let status = results["status"].as_str().unwrap();
     assert!(["pass", "fail", "error"].contains(&status));
     if status == "error" {
-        assert!(
-            results["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "an error needs a message"
-        );
+        assert!(results["message"].as_str().is_some_and(|m| !m.is_empty()), "an error needs a message");
     } else {
-        assert!(
-            results["message"].is_null(),
-            "message is null unless status is error"
-        );
+        assert!(results["message"].is_null(), "message is null unless status is error");
     }
     let tests = results["tests"].as_array().expect("tests is an array");
     for test in tests {
@@ -680,20 +474,9 @@ fn check_exercism(card: &Scorecard) -> Value {
             test_status == "pass",
             "a message for each test that did not pass: {test}"
         );
-        let exercise: u64 = test["name"]
-            .as_str()
-            .unwrap()
-            .split(':')
-            .next()
-            .unwrap()
-            .trim_start_matches("exercise-")
-            .parse()
-            .unwrap();
-        assert_eq!(
-            test["task_id"].as_u64(),
-            Some(exercise),
-            "task_id is the exercise's number"
-        );
+        let exercise: u64 =
+            test["name"].as_str().unwrap().split(':').next().unwrap().trim_start_matches("exercise-").parse().unwrap();
+        assert_eq!(test["task_id"].as_u64(), Some(exercise), "task_id is the exercise's number");
     }
     let any_fail = tests.iter().any(|t| t["status"] != "pass");
     match status {
@@ -708,30 +491,16 @@ fn check_exercism(card: &Scorecard) -> Value {
 fn exercism_results_follow_the_test_runner_interface_version_3() {
     let results = check_exercism(&mixed());
     assert_eq!(results["status"], "fail");
-    let names: Vec<&str> = results["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = results["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(
         names[..3],
-        [
-            "exercise-1: deposits_add_up",
-            "exercise-1: withdrawals_never_overdraw",
-            "exercise-2: fifo_order"
-        ],
+        ["exercise-1: deposits_add_up", "exercise-1: withdrawals_never_overdraw", "exercise-2: fifo_order"],
         "the scorecard's order"
     );
     assert_eq!(check_exercism(&all_passed())["status"], "pass");
     let error = check_exercism(&nothing_built());
     assert_eq!(error["status"], "error", "no test was executed");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("mismatched types")
-    );
+    assert!(error["message"].as_str().unwrap().contains("mismatched types"));
     assert_eq!(check_exercism(&troubled())["status"], "error");
 }
 
@@ -740,18 +509,12 @@ fn exercism_results_follow_the_test_runner_interface_version_3() {
 
 /// The cells of a Markdown table row, split on the `|` that are not escaped.
 fn cells(row: &str) -> Vec<String> {
-    let inner = row
-        .trim()
-        .strip_prefix('|')
-        .and_then(|r| r.strip_suffix('|'))
-        .expect("a row starts and ends with |");
+    let inner = row.trim().strip_prefix('|').and_then(|r| r.strip_suffix('|')).expect("a row starts and ends with |");
     let mut cells = vec![String::new()];
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if chars.peek() == Some(&'|') => {
-                cells.last_mut().unwrap().push(chars.next().unwrap())
-            }
+            '\\' if chars.peek() == Some(&'|') => cells.last_mut().unwrap().push(chars.next().unwrap()),
             '|' => cells.push(String::new()),
             c => cells.last_mut().unwrap().push(c),
         }
@@ -762,28 +525,18 @@ fn cells(row: &str) -> Vec<String> {
 /// The rows of the table that starts at the first line beginning with `|`
 /// in `section`, without its header and separator.
 fn table_rows(section: &str) -> Vec<Vec<String>> {
-    let rows: Vec<&str> = section
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .collect();
+    let rows: Vec<&str> =
+        section.lines().skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|')).collect();
     if rows.is_empty() {
         return Vec::new();
     }
-    assert!(
-        rows.len() >= 2 && rows[1].starts_with("| ---"),
-        "a header and a separator:\n{section}"
-    );
+    assert!(rows.len() >= 2 && rows[1].starts_with("| ---"), "a header and a separator:\n{section}");
     let width = cells(rows[0]).len();
     rows[2..]
         .iter()
         .map(|row| {
             let cells = cells(row);
-            assert_eq!(
-                cells.len(),
-                width,
-                "every row has the header's columns: {row}"
-            );
+            assert_eq!(cells.len(), width, "every row has the header's columns: {row}");
             cells
         })
         .collect()
@@ -797,41 +550,21 @@ fn markdown_has_a_table_row_per_test_and_escapes_its_cells() {
     let head = sections.next().unwrap();
     assert!(head.starts_with("## Grade: 12 / 60\n"), "{head}");
     let totals = table_rows(head);
-    assert_eq!(
-        totals.len(),
-        card.exercises.len() + 1,
-        "a row per exercise and the total"
-    );
-    assert_eq!(
-        totals[1][0], "exercise-2 Queue | bounded &lt;fast&gt;",
-        "the pipe is escaped, the markup neutral"
-    );
+    assert_eq!(totals.len(), card.exercises.len() + 1, "a row per exercise and the total");
+    assert_eq!(totals[1][0], "exercise-2 Queue | bounded &lt;fast&gt;", "the pipe is escaped, the markup neutral");
     assert_eq!(totals.last().unwrap()[2], "**12 / 60**");
 
     let sections: Vec<&str> = sections.collect();
-    assert_eq!(
-        sections.len(),
-        card.exercises.len(),
-        "a section per exercise"
-    );
+    assert_eq!(sections.len(), card.exercises.len(), "a section per exercise");
     for (section, exercise) in sections.iter().zip(&card.exercises) {
         assert!(section.starts_with(&exercise.id), "{section}");
         let rows = table_rows(section);
-        assert_eq!(
-            rows.len(),
-            exercise.tests.len(),
-            "a row per test in {}",
-            exercise.id
-        );
+        assert_eq!(rows.len(), exercise.tests.len(), "a row per test in {}", exercise.id);
         for (row, test) in rows.iter().zip(&exercise.tests) {
             assert_eq!(row[0], test.name);
             assert_eq!(row[2], format!("{} / {}", test.passed_runs, test.runs));
         }
-        let not_passed = exercise
-            .tests
-            .iter()
-            .filter(|t| t.status != TestStatus::Passed)
-            .count()
+        let not_passed = exercise.tests.iter().filter(|t| t.status != TestStatus::Passed).count()
             + usize::from(exercise.message.is_some());
         assert_eq!(
             section.matches("<details>").count(),
@@ -843,17 +576,11 @@ fn markdown_has_a_table_row_per_test_and_escapes_its_cells() {
     }
     // The failure's text is in a code block, verbatim, with a fence longer
     // than the backticks inside it.
-    assert!(
-        markdown.contains(&format!("```text\nfailed: {NASTY}\n\nreplay: ")),
-        "{markdown}"
-    );
+    assert!(markdown.contains(&format!("```text\nfailed: {NASTY}\n\nreplay: ")), "{markdown}");
     assert!(markdown.contains("<summary>pop_waits_for_push: failed</summary>"));
 
     let troubled = formats::render(&troubled(), Format::Markdown);
-    assert!(
-        troubled.contains("> **infrastructure error: the machine was starved"),
-        "{troubled}"
-    );
+    assert!(troubled.contains("> **infrastructure error: the machine was starved"), "{troubled}");
 }
 
 // ---------------------------------------------------------------------------
@@ -877,78 +604,32 @@ fn grader_convert_writes_each_format_and_rejects_what_is_not_a_scorecard() {
     let scorecard = dir.path().join("scorecard.json");
     std::fs::write(&scorecard, grader::report::json::to_string(&mixed())).unwrap();
 
-    let output = common::run(
-        common::grader()
-            .arg("convert")
-            .arg(&scorecard)
-            .args(["--to", "junit"]),
-        0,
-    );
+    let output = common::run(common::grader().arg("convert").arg(&scorecard).args(["--to", "junit"]), 0);
     check_junit(std::str::from_utf8(&output.stdout).unwrap());
 
     let summary = dir.path().join("out/summary.md");
     let output = common::run(
-        common::grader()
-            .arg("convert")
-            .arg(&scorecard)
-            .args(["--to", "markdown", "--output"])
-            .arg(&summary),
+        common::grader().arg("convert").arg(&scorecard).args(["--to", "markdown", "--output"]).arg(&summary),
         0,
     );
-    assert!(
-        output.stdout.is_empty(),
-        "--output writes the file, not stdout"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&summary).unwrap(),
-        formats::render(&mixed(), Format::Markdown)
-    );
+    assert!(output.stdout.is_empty(), "--output writes the file, not stdout");
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), formats::render(&mixed(), Format::Markdown));
 
-    let output = common::run(
-        common::grader()
-            .arg("convert")
-            .arg(&scorecard)
-            .args(["--to", "classroom"]),
-        0,
-    );
-    assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
-        formats::render(&mixed(), Format::Classroom)
-    );
+    let output = common::run(common::grader().arg("convert").arg(&scorecard).args(["--to", "classroom"]), 0);
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), formats::render(&mixed(), Format::Classroom));
 
     let not_a_card = dir.path().join("package.json");
     std::fs::write(&not_a_card, r#"{"name": "left-pad", "version": "1.3.0"}"#).unwrap();
     let nothing = dir.path().join("nothing.json");
-    for (path, says) in [
-        (&not_a_card, "is not a grader scorecard"),
-        (&nothing, "reading"),
-    ] {
-        let output = common::run(
-            common::grader()
-                .arg("convert")
-                .arg(path)
-                .args(["--to", "gradescope"]),
-            2,
-        );
+    for (path, says) in [(&not_a_card, "is not a grader scorecard"), (&nothing, "reading")] {
+        let output = common::run(common::grader().arg("convert").arg(path).args(["--to", "gradescope"]), 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            stderr.contains(says),
-            "stderr should say {says:?}: {stderr}"
-        );
+        assert!(stderr.contains(says), "stderr should say {says:?}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
         assert!(output.stdout.is_empty());
     }
-    let output = common::run(
-        common::grader()
-            .arg("convert")
-            .arg(&scorecard)
-            .args(["--to", "pdf"]),
-        2,
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("gradescope"),
-        "clap lists the formats"
-    );
+    let output = common::run(common::grader().arg("convert").arg(&scorecard).args(["--to", "pdf"]), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("gradescope"), "clap lists the formats");
 }
 
 #[test]

@@ -33,7 +33,8 @@ fn symbolic_links_are_never_followed_and_are_reported() {
     // The "solution" is a link to the reference solution; another points
     // at a system file.
     fs::remove_file(src.join("lib.rs")).unwrap();
-    std::os::unix::fs::symlink(workspace().join("solutions/exercises/exercise-1/src/lib.rs"), src.join("lib.rs")).unwrap();
+    std::os::unix::fs::symlink(workspace().join("solutions/exercises/exercise-1/src/lib.rs"), src.join("lib.rs"))
+        .unwrap();
     std::os::unix::fs::symlink("/etc/passwd", src.join("passwd.rs")).unwrap();
     let card = grade_exercise_1(dir.path(), &[]);
     let exercise = exercise(&card, "exercise-1");
@@ -62,7 +63,12 @@ fn malformed_submissions_get_a_clear_status_each() {
             "build_failed",
             "is a file, not a folder",
         ),
-        ("an empty src/", Box::new(|src: &Path| fs::remove_file(src.join("lib.rs")).unwrap()), "build_failed", "has no lib.rs"),
+        (
+            "an empty src/",
+            Box::new(|src: &Path| fs::remove_file(src.join("lib.rs")).unwrap()),
+            "build_failed",
+            "has no lib.rs",
+        ),
         (
             "a 50 MB source file",
             Box::new(|src: &Path| fs::write(src.join("huge.rs"), vec![b'/'; 50 << 20]).unwrap()),
@@ -71,7 +77,9 @@ fn malformed_submissions_get_a_clear_status_each() {
         ),
         (
             "binary garbage in lib.rs",
-            Box::new(|src: &Path| fs::write(src.join("lib.rs"), (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap()),
+            Box::new(|src: &Path| {
+                fs::write(src.join("lib.rs"), (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap()
+            }),
             "build_failed",
             "does not compile",
         ),
@@ -119,7 +127,12 @@ fn a_test_process_sees_no_secret_of_the_graders_environment_or_home() {
     let card = String::from_utf8_lossy(&output.stdout);
     assert!(card.contains("what I could see"), "the fixture should have reported what it saw:\n{card}");
     assert!(card.contains("HOME="), "the fixture should have printed its environment:\n{card}");
-    for secret in ["ghp_secret_from_the_environment", "aws-secret-from-the-environment", "cio-secret-token-1234", "ghp_secret5678"] {
+    for secret in [
+        "ghp_secret_from_the_environment",
+        "aws-secret-from-the-environment",
+        "cio-secret-token-1234",
+        "ghp_secret5678",
+    ] {
         assert!(!card.contains(secret), "the secret {secret} reached the scorecard:\n{card}");
     }
     for variable in ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "CARGO_HOME", "GRADER_WORKSPACE"] {
@@ -175,7 +188,17 @@ fn timeouts_on_a_starved_machine_are_an_infrastructure_error_not_zeros() {
     let scorecard = out.path().join("card.json");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
         .current_dir(workspace())
-        .args(["grade", "fixtures/broken-hangs", "--exercise", "exercise-1", "--repeat", "1", "--timeout", "3", "--quiet"])
+        .args([
+            "grade",
+            "fixtures/broken-hangs",
+            "--exercise",
+            "exercise-1",
+            "--repeat",
+            "1",
+            "--timeout",
+            "3",
+            "--quiet",
+        ])
         .arg("--output")
         .arg(&scorecard)
         .stderr(std::process::Stdio::piped())

@@ -51,11 +51,7 @@ pub struct Stress {
 #[macro_export]
 macro_rules! stress {
     ($default_rounds:expr) => {
-        $crate::Stress::new(
-            env!("CARGO_PKG_NAME"),
-            env!("CARGO_CRATE_NAME"),
-            $default_rounds,
-        )
+        $crate::Stress::new(env!("CARGO_PKG_NAME"), env!("CARGO_CRATE_NAME"), $default_rounds)
     };
 }
 
@@ -303,13 +299,17 @@ mod tests {
 
     #[test]
     fn watchdog_returns_the_result_of_progressing_work() {
-        let value = with_watchdog(Duration::from_millis(500), || "stalled".into(), |progress| {
-            for _ in 0..10 {
-                progress.tick();
-                thread::sleep(Duration::from_millis(5));
-            }
-            42
-        });
+        let value = with_watchdog(
+            Duration::from_millis(500),
+            || "stalled".into(),
+            |progress| {
+                for _ in 0..10 {
+                    progress.tick();
+                    thread::sleep(Duration::from_millis(5));
+                }
+                42
+            },
+        );
         assert_eq!(value, 42);
     }
 
@@ -317,9 +317,13 @@ mod tests {
     fn watchdog_fails_a_stalled_worker_with_the_description() {
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(|| {
-            with_watchdog(Duration::from_millis(200), || "no progress: deadlock".to_string(), |_| {
-                thread::sleep(Duration::from_secs(30));
-            })
+            with_watchdog(
+                Duration::from_millis(200),
+                || "no progress: deadlock".to_string(),
+                |_| {
+                    thread::sleep(Duration::from_secs(30));
+                },
+            )
         });
         let message = *outcome.unwrap_err().downcast::<String>().unwrap();
         assert_eq!(message, "no progress: deadlock");

@@ -11,8 +11,8 @@ pub mod stage;
 
 use std::collections::BTreeMap;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -115,10 +115,7 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
         let outcome = if complete {
             BuildOutcome::Built(built)
         } else if build_timed_out {
-            BuildOutcome::Failed(format!(
-                "the build took longer than {} s and was stopped",
-                BUILD_TIMEOUT.as_secs()
-            ))
+            BuildOutcome::Failed(format!("the build took longer than {} s and was stopped", BUILD_TIMEOUT.as_secs()))
         } else if let Some(errors) = errors.remove(id) {
             BuildOutcome::Failed(summarize_errors(&errors))
         } else {

@@ -74,13 +74,16 @@ pub fn stage(workspace: &Workspace, stage_dir: &Path, exercises: &[(&Exercise, &
 /// The workspace's own root manifest, with only the staged exercises as
 /// members, so `[workspace.package]`, `[workspace.dependencies]` and the
 /// profiles are the course's.
-fn write_root_manifest<'a>(workspace: &Workspace, stage_dir: &Path, exercises: impl Iterator<Item = &'a Exercise>) -> Result<()> {
+fn write_root_manifest<'a>(
+    workspace: &Workspace,
+    stage_dir: &Path,
+    exercises: impl Iterator<Item = &'a Exercise>,
+) -> Result<()> {
     let path = workspace.root.join("Cargo.toml");
     let text = fs::read_to_string(&path).map_err(|e| GraderError::io(format!("reading {}", path.display()), e))?;
-    let mut manifest: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| GraderError::Workspace {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
+    let mut manifest: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| GraderError::Workspace { path: path.clone(), reason: e.to_string() })?;
     let members: toml_edit::Array = exercises.map(|e| portable(&e.relative_dir)).collect();
     let table = manifest["workspace"].or_insert(toml_edit::table());
     table["members"] = Item::Value(Value::Array(members));
@@ -129,7 +132,8 @@ fn copy_tree(from: &Path, to: &Path, keep: impl Fn(&Path) -> bool) -> Result<()>
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(|e| GraderError::io(format!("creating {}", parent.display()), e))?;
         }
-        fs::copy(entry.path(), &target).map_err(|e| GraderError::io(format!("copying {}", entry.path().display()), e))?;
+        fs::copy(entry.path(), &target)
+            .map_err(|e| GraderError::io(format!("copying {}", entry.path().display()), e))?;
     }
     Ok(())
 }

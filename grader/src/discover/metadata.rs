@@ -90,9 +90,9 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
         reason,
     };
     const ROOT: &str = "package.metadata.grader";
-    let value = metadata
-        .get("grader")
-        .ok_or_else(|| error(ROOT, "missing; every crate under exercises/ needs it (see exercises/README.md)".into()))?;
+    let value = metadata.get("grader").ok_or_else(|| {
+        error(ROOT, "missing; every crate under exercises/ needs it (see exercises/README.md)".into())
+    })?;
     let raw: RawMetadata = serde_json::from_value(value.clone()).map_err(|e| error(ROOT, e.to_string()))?;
 
     let max_score = raw.max_score.unwrap_or(DEFAULT_MAX_SCORE);
@@ -123,7 +123,8 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
         }
         let group_timeout = match raw.timeout {
             Some(secs) => Some(
-                seconds(secs).ok_or_else(|| error(&format!("{key}.timeout"), "must be a positive number of seconds".into()))?,
+                seconds(secs)
+                    .ok_or_else(|| error(&format!("{key}.timeout"), "must be a positive number of seconds".into()))?,
             ),
             None => None,
         };

@@ -78,7 +78,14 @@ impl Workspace {
             let names: Vec<String> = test_targets.iter().map(|t| t.name.clone()).collect();
             let grading = metadata::parse(&manifest, &package.metadata, &names)?;
             let relative_dir = dir.strip_prefix(&root).expect("an exercise is inside the workspace").to_path_buf();
-            exercises.push(Exercise { id: package.name.to_string(), dir, relative_dir, manifest, test_targets, grading });
+            exercises.push(Exercise {
+                id: package.name.to_string(),
+                dir,
+                relative_dir,
+                manifest,
+                test_targets,
+                grading,
+            });
         }
         if exercises.is_empty() {
             return Err(GraderError::Workspace {
@@ -86,7 +93,7 @@ impl Workspace {
                 reason: "it has no exercise crates under exercises/".into(),
             });
         }
-        exercises.sort_by(|a, b| natural_key(&a.id).cmp(&natural_key(&b.id)));
+        exercises.sort_by_key(|e| natural_key(&e.id));
         Ok(Workspace { root, target_dir: metadata.target_directory.into_std_path_buf(), exercises })
     }
 

@@ -21,9 +21,7 @@ use serde_json::{Value, json};
 use crate::config::Output;
 use crate::error::{GraderError, Result};
 use crate::report::human::points;
-use crate::scorecard::{
-    ExerciseCard, ExerciseStatus, SCHEMA_VERSION, Scorecard, TestCard, TestStatus,
-};
+use crate::scorecard::{ExerciseCard, ExerciseStatus, SCHEMA_VERSION, Scorecard, TestCard, TestStatus};
 
 /// What `grade --output` and `convert` write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,8 +70,7 @@ pub fn render(card: &Scorecard, format: Format) -> String {
         Format::Junit => return junit_xml(card),
         Format::Markdown => return markdown(card),
         Format::Classroom => {
-            let json = serde_json::to_string(&classroom_json(card))
-                .expect("a JSON value always serializes");
+            let json = serde_json::to_string(&classroom_json(card)).expect("a JSON value always serializes");
             base64::engine::general_purpose::STANDARD.encode(json)
         }
         Format::Exercism => pretty(&exercism_json(card)),
@@ -94,9 +91,7 @@ pub fn write(card: &Scorecard, format: Format, output: &Output) -> Result<()> {
         Output::Stdout => std::io::stdout()
             .lock()
             .write_all(text.as_bytes())
-            .map_err(|e| {
-                GraderError::io(format!("writing the {} report to stdout", format.name()), e)
-            }),
+            .map_err(|e| GraderError::io(format!("writing the {} report to stdout", format.name()), e)),
         Output::File(path) => write_file(path, &text),
     }
 }
@@ -104,11 +99,9 @@ pub fn write(card: &Scorecard, format: Format, output: &Output) -> Result<()> {
 /// Reads a scorecard that `grade --output` or `batch` wrote. Anything else
 /// is a usage error whose message says which file and why, on one line.
 pub fn read_scorecard(path: &Path) -> Result<Scorecard> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| GraderError::io(format!("reading {}", path.display()), e))?;
-    let card: Scorecard = serde_json::from_str(&text).map_err(|e| {
-        GraderError::Usage(format!("{} is not a grader scorecard: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| GraderError::io(format!("reading {}", path.display()), e))?;
+    let card: Scorecard = serde_json::from_str(&text)
+        .map_err(|e| GraderError::Usage(format!("{} is not a grader scorecard: {e}", path.display())))?;
     if card.schema_version != SCHEMA_VERSION {
         return Err(GraderError::Usage(format!(
             "{} is a scorecard of schema_version {}; this grader reads schema_version {SCHEMA_VERSION}",
@@ -127,14 +120,10 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     let context = || format!("writing {}", path.display());
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| GraderError::io(format!("creating {}", dir.display()), e))?;
-    let mut temp =
-        tempfile::NamedTempFile::new_in(&dir).map_err(|e| GraderError::io(context(), e))?;
-    temp.write_all(text.as_bytes())
-        .map_err(|e| GraderError::io(context(), e))?;
-    temp.persist(path)
-        .map_err(|e| GraderError::io(context(), e.error))?;
+    std::fs::create_dir_all(&dir).map_err(|e| GraderError::io(format!("creating {}", dir.display()), e))?;
+    let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| GraderError::io(context(), e))?;
+    temp.write_all(text.as_bytes()).map_err(|e| GraderError::io(context(), e))?;
+    temp.persist(path).map_err(|e| GraderError::io(context(), e.error))?;
     Ok(())
 }
 
@@ -159,11 +148,9 @@ enum Entry<'a> {
 fn entries(exercise: &ExerciseCard) -> Vec<Entry<'_>> {
     match exercise.status {
         ExerciseStatus::BuildFailed | ExerciseStatus::Missing => vec![Entry::Exercise(exercise)],
-        ExerciseStatus::Passed | ExerciseStatus::Failed => exercise
-            .tests
-            .iter()
-            .map(|test| Entry::Test(exercise, test))
-            .collect(),
+        ExerciseStatus::Passed | ExerciseStatus::Failed => {
+            exercise.tests.iter().map(|test| Entry::Test(exercise, test)).collect()
+        }
     }
 }
 
@@ -247,11 +234,7 @@ impl Entry<'_> {
                 text
             }
             Entry::Exercise(exercise) => {
-                format!(
-                    "{}: {}",
-                    exercise.status.as_str(),
-                    exercise.message.as_deref().unwrap_or("no message")
-                )
+                format!("{}: {}", exercise.status.as_str(), exercise.message.as_deref().unwrap_or("no message"))
             }
         }
     }
@@ -272,15 +255,10 @@ fn exercise_number(id: &str) -> Option<u64> {
 fn notices(card: &Scorecard) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(reason) = &card.infrastructure_error {
-        lines.push(format!(
-            "infrastructure error: {reason}; these scores are not a grade"
-        ));
+        lines.push(format!("infrastructure error: {reason}; these scores are not a grade"));
     }
     if let Some(files) = card.tampered_files.as_ref().filter(|f| !f.is_empty()) {
-        lines.push(format!(
-            "tampered: grading files differ from grading-manifest.json: {}",
-            files.join(", ")
-        ));
+        lines.push(format!("tampered: grading files differ from grading-manifest.json: {}", files.join(", ")));
     }
     lines
 }
@@ -432,11 +410,11 @@ pub fn exercism_json(card: &Scorecard) -> Value {
     let status = overall_status(card, &entries);
     let message = (status == "error").then(|| {
         let mut lines = notices(card);
-        lines.extend(entries.iter().filter_map(|entry| {
-            entry
-                .failure()
-                .map(|failure| format!("{}: {}", entry.exercise().id, failure))
-        }));
+        lines.extend(
+            entries
+                .iter()
+                .filter_map(|entry| entry.failure().map(|failure| format!("{}: {}", entry.exercise().id, failure))),
+        );
         if lines.is_empty() {
             lines.push("no test was run".into());
         }
@@ -539,24 +517,15 @@ pub fn junit_xml(card: &Scorecard) -> String {
             classname: "grader".into(),
             outcome: Outcome::Failure {
                 kind: "tampered",
-                message: format!(
-                    "grading files differ from grading-manifest.json: {}",
-                    files.join(", ")
-                ),
+                message: format!("grading files differ from grading-manifest.json: {}", files.join(", ")),
             },
         });
     }
     if !grader_cases.is_empty() {
-        suites.push(Suite {
-            name: "grader".into(),
-            properties: Vec::new(),
-            cases: grader_cases,
-        });
+        suites.push(Suite { name: "grader".into(), properties: Vec::new(), cases: grader_cases });
     }
 
-    let count = |cases: &[Case], pick: fn(&Outcome) -> bool| {
-        cases.iter().filter(|c| pick(&c.outcome)).count()
-    };
+    let count = |cases: &[Case], pick: fn(&Outcome) -> bool| cases.iter().filter(|c| pick(&c.outcome)).count();
     let is_failure = |o: &Outcome| matches!(o, Outcome::Failure { .. });
     let is_error = |o: &Outcome| matches!(o, Outcome::Error { .. });
     let is_skipped = |o: &Outcome| matches!(o, Outcome::Skipped { .. });
@@ -573,12 +542,7 @@ pub fn junit_xml(card: &Scorecard) -> String {
         total(is_skipped),
         seconds(card.duration_secs)
     );
-    for Suite {
-        name,
-        properties,
-        cases,
-    } in &suites
-    {
+    for Suite { name, properties, cases } in &suites {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
@@ -592,12 +556,7 @@ pub fn junit_xml(card: &Scorecard) -> String {
         if !properties.is_empty() {
             out.push_str("    <properties>\n");
             for (key, value) in properties {
-                let _ = writeln!(
-                    out,
-                    "      <property name=\"{}\" value=\"{}\"/>",
-                    xml_attr(key),
-                    xml_attr(value)
-                );
+                let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", xml_attr(key), xml_attr(value));
             }
             out.push_str("    </properties>\n");
         }
@@ -611,12 +570,8 @@ pub fn junit_xml(card: &Scorecard) -> String {
             );
             match &case.outcome {
                 Outcome::Passed => out.push_str("/>\n"),
-                Outcome::Failure { kind, message } => {
-                    junit_problem(&mut out, "failure", Some(kind), message)
-                }
-                Outcome::Error { kind, message } => {
-                    junit_problem(&mut out, "error", Some(kind), message)
-                }
+                Outcome::Failure { kind, message } => junit_problem(&mut out, "failure", Some(kind), message),
+                Outcome::Error { kind, message } => junit_problem(&mut out, "error", Some(kind), message),
                 Outcome::Skipped { message } => junit_problem(&mut out, "skipped", None, message),
             }
         }
@@ -630,29 +585,15 @@ fn junit_case(entry: &Entry) -> Case {
     let outcome = match entry {
         Entry::Test(_, test) => match test.status {
             TestStatus::Passed => Outcome::Passed,
-            TestStatus::NotRun => Outcome::Skipped {
-                message: entry.detail(),
-            },
-            status => Outcome::Failure {
-                kind: status.as_str(),
-                message: entry.detail(),
-            },
+            TestStatus::NotRun => Outcome::Skipped { message: entry.detail() },
+            status => Outcome::Failure { kind: status.as_str(), message: entry.detail() },
         },
         Entry::Exercise(exercise) if exercise.status == ExerciseStatus::Missing => {
-            Outcome::Skipped {
-                message: entry.detail(),
-            }
+            Outcome::Skipped { message: entry.detail() }
         }
-        Entry::Exercise(_) => Outcome::Error {
-            kind: entry.status_word(),
-            message: entry.detail(),
-        },
+        Entry::Exercise(_) => Outcome::Error { kind: entry.status_word(), message: entry.detail() },
     };
-    Case {
-        name: entry.short_name().to_string(),
-        classname: entry.exercise().id.clone(),
-        outcome,
-    }
+    Case { name: entry.short_name().to_string(), classname: entry.exercise().id.clone(), outcome }
 }
 
 /// Closes a `<testcase>` with its `<failure>`, `<error>` or `<skipped>`:
@@ -660,11 +601,7 @@ fn junit_case(entry: &Entry) -> Case {
 /// widgets show as the title), the whole message as the element's text.
 fn junit_problem(out: &mut String, element: &str, kind: Option<&str>, message: &str) {
     let first_line = message.lines().next().unwrap_or_default();
-    let _ = write!(
-        out,
-        ">\n      <{element} message=\"{}\"",
-        xml_attr(first_line)
-    );
+    let _ = write!(out, ">\n      <{element} message=\"{}\"", xml_attr(first_line));
     if let Some(kind) = kind {
         let _ = write!(out, " type=\"{}\"", xml_attr(kind));
     }
@@ -674,11 +611,7 @@ fn junit_problem(out: &mut String, element: &str, kind: Option<&str>, message: &
 /// Seconds as the JUnit schema's time type allows: digits, a point, digits
 /// (never an exponent, a sign, or "NaN").
 fn seconds(value: f64) -> String {
-    let value = if value.is_finite() && value > 0.0 {
-        value
-    } else {
-        0.0
-    };
+    let value = if value.is_finite() && value > 0.0 { value } else { 0.0 };
     format!("{value:.3}")
 }
 
@@ -736,12 +669,7 @@ fn xml_attr(text: &str) -> String {
 /// points) and each failure's message in a collapsed `<details>`.
 pub fn markdown(card: &Scorecard) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "## Grade: {} / {}\n",
-        points(card.score),
-        points(card.max_score)
-    );
+    let _ = writeln!(out, "## Grade: {} / {}\n", points(card.score), points(card.max_score));
     for notice in notices(card) {
         let _ = writeln!(out, "> **{}**\n", md_cell(&notice));
     }
@@ -757,24 +685,10 @@ pub fn markdown(card: &Scorecard) -> String {
             points(exercise.max_score)
         );
     }
-    let _ = writeln!(
-        out,
-        "| **total** | | **{} / {}** |",
-        points(card.score),
-        points(card.max_score)
-    );
+    let _ = writeln!(out, "| **total** | | **{} / {}** |", points(card.score), points(card.max_score));
     for exercise in &card.exercises {
-        let _ = write!(
-            out,
-            "\n### {} {}\n\n",
-            md_cell(&exercise.id),
-            md_cell(&exercise.title)
-        );
-        if exercise.tests.is_empty()
-            || matches!(
-                exercise.status,
-                ExerciseStatus::BuildFailed | ExerciseStatus::Missing
-            )
+        let _ = write!(out, "\n### {} {}\n\n", md_cell(&exercise.id), md_cell(&exercise.title));
+        if exercise.tests.is_empty() || matches!(exercise.status, ExerciseStatus::BuildFailed | ExerciseStatus::Missing)
         {
             let _ = writeln!(
                 out,
@@ -801,17 +715,9 @@ pub fn markdown(card: &Scorecard) -> String {
                 points(test.max_points)
             );
         }
-        for test in exercise
-            .tests
-            .iter()
-            .filter(|t| t.status != TestStatus::Passed)
-        {
+        for test in exercise.tests.iter().filter(|t| t.status != TestStatus::Passed) {
             let entry = Entry::Test(exercise, test);
-            md_details(
-                &mut out,
-                &format!("{}: {}", test.name, test.status.as_str()),
-                &entry.detail(),
-            );
+            md_details(&mut out, &format!("{}: {}", test.name, test.status.as_str()), &entry.detail());
         }
     }
     out
@@ -851,16 +757,12 @@ fn md_details(out: &mut String, summary: &str, body: &str) {
 
 /// A table cell: a `|` would end the cell and a line break the row.
 fn md_cell(text: &str) -> String {
-    html_text(text)
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+    html_text(text).replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 /// Text that GitHub's Markdown must not read as HTML.
 fn html_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -882,15 +784,9 @@ mod tests {
     #[test]
     fn xml_escaping_keeps_markup_out_and_drops_what_xml_cannot_carry() {
         assert_eq!(xml_text("a<b>&c]]>"), "a&lt;b&gt;&amp;c]]&gt;");
-        assert_eq!(
-            xml_text("esc\u{1b}[31m nul\0 ok\tline\n"),
-            "esc\u{FFFD}[31m nul\u{FFFD} ok\tline\n"
-        );
+        assert_eq!(xml_text("esc\u{1b}[31m nul\0 ok\tline\n"), "esc\u{FFFD}[31m nul\u{FFFD} ok\tline\n");
         assert_eq!(xml_text("crlf\r\n"), "crlf&#13;\n");
-        assert_eq!(
-            xml_attr("say \"hi\" & 'bye'\n<x>"),
-            "say &quot;hi&quot; &amp; &apos;bye&apos;&#10;&lt;x&gt;"
-        );
+        assert_eq!(xml_attr("say \"hi\" & 'bye'\n<x>"), "say &quot;hi&quot; &amp; &apos;bye&apos;&#10;&lt;x&gt;");
         assert_eq!(xml_attr("\u{FFFE}\u{10000}"), "\u{FFFD}\u{10000}");
     }
 

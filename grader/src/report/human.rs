@@ -70,12 +70,26 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
         writeln!(out, "{RED}tampered{RED:#}: grading files differ from grading-manifest.json: {}", files.join(", "))?;
     }
     if !card.ignored_changes.is_empty() {
-        writeln!(out, "{YELLOW}ignored{YELLOW:#}: {} change(s) outside the exercises' src/ folders (tests, manifests, links); they had no effect", card.ignored_changes.len())?;
+        writeln!(
+            out,
+            "{YELLOW}ignored{YELLOW:#}: {} change(s) outside the exercises' src/ folders (tests, manifests, links); they had no effect",
+            card.ignored_changes.len()
+        )?;
     }
     if !card.review_flags.is_empty() {
-        writeln!(out, "{YELLOW}review{YELLOW:#}: {} construct(s) flagged for the instructor (see review_flags in the scorecard)", card.review_flags.len())?;
+        writeln!(
+            out,
+            "{YELLOW}review{YELLOW:#}: {} construct(s) flagged for the instructor (see review_flags in the scorecard)",
+            card.review_flags.len()
+        )?;
     }
-    writeln!(out, "{BOLD}total: {} / {}{BOLD:#}  ({:.1} s)", points(card.score), points(card.max_score), card.duration_secs)
+    writeln!(
+        out,
+        "{BOLD}total: {} / {}{BOLD:#}  ({:.1} s)",
+        points(card.score),
+        points(card.max_score),
+        card.duration_secs
+    )
 }
 
 fn write_message(out: &mut impl Write, message: &str, indent: &str) -> std::io::Result<()> {

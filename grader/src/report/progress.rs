@@ -47,7 +47,12 @@ impl Observer for Progress {
     fn run_finished(&self, case: &TestCase, record: &RunRecord) {
         if record.outcome != RunOutcome::Passed {
             let failed = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
-            self.bar.println(format!("  failed: {} {} (run {}); {failed} failed so far", case.exercise, case.name, record.run + 1));
+            self.bar.println(format!(
+                "  failed: {} {} (run {}); {failed} failed so far",
+                case.exercise,
+                case.name,
+                record.run + 1
+            ));
         }
         self.bar.inc(1);
     }

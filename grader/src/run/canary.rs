@@ -26,10 +26,8 @@ impl Canary {
     pub fn calibrate(cache: &Path) -> Canary {
         let record = cache.join("canary-best-nanos");
         let now = measure();
-        let remembered = fs::read_to_string(&record)
-            .ok()
-            .and_then(|text| text.trim().parse::<u64>().ok())
-            .map(Duration::from_nanos);
+        let remembered =
+            fs::read_to_string(&record).ok().and_then(|text| text.trim().parse::<u64>().ok()).map(Duration::from_nanos);
         let best = remembered.map_or(now, |r| r.min(now));
         if remembered != Some(best) {
             let _ = fs::create_dir_all(cache);

@@ -264,7 +264,12 @@ impl Drop for PrivateDir {
 /// Decides a run's outcome from how its process ended and whether the
 /// sentinel ran; never from text the code under test could print. The
 /// output is read only to explain a failure.
-pub fn interpret(test: &str, result: &ProcessResult, sentinel_reached: bool, timeout: Duration) -> (RunOutcome, Option<String>) {
+pub fn interpret(
+    test: &str,
+    result: &ProcessResult,
+    sentinel_reached: bool,
+    timeout: Duration,
+) -> (RunOutcome, Option<String>) {
     let output = result.output.text();
     match result.exit {
         Exit::TimedOut => (
@@ -277,10 +282,9 @@ pub fn interpret(test: &str, result: &ProcessResult, sentinel_reached: bool, tim
         ),
         // With a name the binary does not have, libtest would run only the
         // sentinel and pass: the test itself must have run.
-        Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => (
-            RunOutcome::Failed,
-            Some(format!("the test executable has no test named `{test}`")),
-        ),
+        Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => {
+            (RunOutcome::Failed, Some(format!("the test executable has no test named `{test}`")))
+        }
         Exit::Code(0) if sentinel_reached => (RunOutcome::Passed, None),
         Exit::Code(0) => (
             RunOutcome::Failed,
@@ -353,7 +357,9 @@ pub fn failure_message(output: &str, test: &str) -> Option<String> {
     let body: Vec<&str> = match panic_line {
         Some(at) => lines[at + 1..]
             .iter()
-            .take_while(|line| !line.starts_with("note: run with `RUST_BACKTRACE") && !line.starts_with("stack backtrace:"))
+            .take_while(|line| {
+                !line.starts_with("note: run with `RUST_BACKTRACE") && !line.starts_with("stack backtrace:")
+            })
             .copied()
             .collect(),
         None => lines,
@@ -368,11 +374,7 @@ fn format_secs(duration: Duration) -> String {
 }
 
 fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        text.chars().take(max).collect::<String>() + " [...]"
-    }
+    if text.chars().count() <= max { text.to_string() } else { text.chars().take(max).collect::<String>() + " [...]" }
 }
 
 fn tail_chars(text: &str, max: usize) -> String {

@@ -264,7 +264,8 @@ mod tests {
 
     #[test]
     fn caps_a_flood_of_output_keeping_head_and_tail() {
-        let result = shell("echo first; head -c 5000000 /dev/zero | tr '\\0' x; echo; echo last", Duration::from_secs(20));
+        let result =
+            shell("echo first; head -c 5000000 /dev/zero | tr '\\0' x; echo; echo last", Duration::from_secs(20));
         let text = result.output.text();
         assert!(text.starts_with("first\n"), "{}", &text[..50]);
         assert!(text.ends_with("last\n"));

@@ -34,11 +34,7 @@ pub struct Held<'a> {
 impl Slots {
     pub fn new(total: usize) -> Slots {
         let total = total.max(1);
-        Slots {
-            total,
-            state: Mutex::new(State { free: total, next_ticket: 0, serving: 0 }),
-            changed: Condvar::new(),
-        }
+        Slots { total, state: Mutex::new(State { free: total, next_ticket: 0, serving: 0 }), changed: Condvar::new() }
     }
 
     /// How many slots there are.

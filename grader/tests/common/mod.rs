@@ -56,9 +56,8 @@ pub fn grade(submission: &Path, args: &[&str]) -> serde_json::Value {
     let mut command = grader();
     command.arg("grade").arg(submission).args(["--output", "-"]).args(args);
     let output = run(&mut command, 0);
-    let card: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("the scorecard is not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stdout))
-    });
+    let card: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("the scorecard is not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stdout)));
     check_schema(&card);
     card
 }
@@ -143,9 +142,10 @@ impl Expected {
             }
         }
         let exercise = exercise(card, &self.exercise);
-        let status = self.status.clone().unwrap_or_else(|| {
-            if self.kind == Kind::Correct { "passed".into() } else { "failed".into() }
-        });
+        let status = self
+            .status
+            .clone()
+            .unwrap_or_else(|| if self.kind == Kind::Correct { "passed".into() } else { "failed".into() });
         if exercise["status"] != status.as_str() {
             problems.push(format!(
                 "{} status is {}, expected {status} (message: {})",
