@@ -23,11 +23,7 @@ use tokio::time::Instant;
 /// end at the same instant (which one "fails first" is then always clear).
 fn random_call(rng: &mut StdRng, offset_ms: u64) -> Call {
     let ms = rng.random_range(1..=30u64) * 100 + offset_ms;
-    if rng.random_bool(0.25) {
-        Call::fails(ms)
-    } else {
-        Call::ok(ms)
-    }
+    if rng.random_bool(0.25) { Call::fails(ms) } else { Call::ok(ms) }
 }
 
 fn random_plan(rng: &mut StdRng) -> Plan {
@@ -60,12 +56,7 @@ async fn user_with_orders_rounds(stress: &testkit::Stress) {
         let user_id = rng.random_range(1..1_000_000);
         let api = TestApi::new([(user_id, plan)]);
         let start = Instant::now();
-        let result = within(
-            1000,
-            "get_user_with_orders",
-            get_user_with_orders(&api, user_id),
-        )
-        .await;
+        let result = within(1000, "get_user_with_orders", get_user_with_orders(&api, user_id)).await;
         let elapsed = start.elapsed();
         let due = plan.duration();
         if !common::close(elapsed, due) {

@@ -23,12 +23,7 @@ async fn check_one(plan: Plan, lesson: &str) {
     let user_id = 7;
     let api = TestApi::new([(user_id, plan)]);
     let start = Instant::now();
-    let result = within(
-        1000,
-        "get_user_with_orders",
-        get_user_with_orders(&api, user_id),
-    )
-    .await;
+    let result = within(1000, "get_user_with_orders", get_user_with_orders(&api, user_id)).await;
     let elapsed = start.elapsed();
     let due = plan.duration();
     assert!(
@@ -44,10 +39,7 @@ async fn check_one(plan: Plan, lesson: &str) {
         secs(due)
     );
     let expected = plan.expected(user_id);
-    assert_eq!(
-        result, expected,
-        "get_user_with_orders returned the wrong result when {plan}"
-    );
+    assert_eq!(result, expected, "get_user_with_orders returned the wrong result when {plan}");
     if let Err(what) = api.check_calls_once(&[user_id]) {
         panic!("{what} (get_user_with_orders, when {plan})");
     }
@@ -55,9 +47,7 @@ async fn check_one(plan: Plan, lesson: &str) {
 
 #[tokio::test(start_paused = true)]
 async fn simulated_api_user_with_orders_takes_one_second_not_two() {
-    let api = SimulatedApi {
-        latency: Duration::from_secs(1),
-    };
+    let api = SimulatedApi { latency: Duration::from_secs(1) };
 
     // The service itself: each call sleeps its latency, then succeeds.
     let start = Instant::now();
@@ -66,21 +56,10 @@ async fn simulated_api_user_with_orders_takes_one_second_not_two() {
     let start = Instant::now();
     let orders = api.fetch_orders(42).await;
     let orders_time = start.elapsed();
-    let expected_user = User {
-        id: 42,
-        name: "User42".to_string(),
-    };
+    let expected_user = User { id: 42, name: "User42".to_string() };
     let expected_orders = vec![Order { id: 1, total: 100 }, Order { id: 2, total: 200 }];
-    assert_eq!(
-        user,
-        Ok(expected_user.clone()),
-        "SimulatedApi::fetch_user(42) returned the wrong user"
-    );
-    assert_eq!(
-        orders,
-        Ok(expected_orders.clone()),
-        "SimulatedApi::fetch_orders(42) returned the wrong orders"
-    );
+    assert_eq!(user, Ok(expected_user.clone()), "SimulatedApi::fetch_user(42) returned the wrong user");
+    assert_eq!(orders, Ok(expected_orders.clone()), "SimulatedApi::fetch_orders(42) returned the wrong orders");
     for (method, took) in [("fetch_user", user_time), ("fetch_orders", orders_time)] {
         assert!(
             took >= Duration::from_secs(1) && took < Duration::from_secs(2),
@@ -96,10 +75,7 @@ async fn simulated_api_user_with_orders_takes_one_second_not_two() {
     let elapsed = start.elapsed();
     assert_eq!(
         result,
-        Ok(UserWithOrders {
-            user: expected_user,
-            orders: expected_orders
-        }),
+        Ok(UserWithOrders { user: expected_user, orders: expected_orders }),
         "get_user_with_orders(SimulatedApi, 42) returned the wrong result"
     );
     assert!(
@@ -140,14 +116,8 @@ async fn when_both_calls_fail_the_first_failure_wins() {
     let lesson = "when both calls fail, the error of the call that fails first must be \
                   returned as soon as it fails";
     let cases = [
-        (
-            Plan::new(Call::fails(3000), Call::fails(1000)),
-            orders_error(7),
-        ),
-        (
-            Plan::new(Call::fails(1000), Call::fails(3000)),
-            user_error(7),
-        ),
+        (Plan::new(Call::fails(3000), Call::fails(1000)), orders_error(7)),
+        (Plan::new(Call::fails(1000), Call::fails(3000)), user_error(7)),
     ];
     for (plan, expected) in cases {
         let expected: Result<UserWithOrders, ApiError> = Err(expected);

@@ -29,18 +29,12 @@ pub struct Call {
 impl Call {
     /// A call that succeeds after `ms` milliseconds.
     pub fn ok(ms: u64) -> Call {
-        Call {
-            latency: Duration::from_millis(ms),
-            fails: false,
-        }
+        Call { latency: Duration::from_millis(ms), fails: false }
     }
 
     /// A call that fails after `ms` milliseconds.
     pub fn fails(ms: u64) -> Call {
-        Call {
-            latency: Duration::from_millis(ms),
-            fails: true,
-        }
+        Call { latency: Duration::from_millis(ms), fails: true }
     }
 }
 
@@ -71,9 +65,7 @@ impl Plan {
     /// How long a correct `get_user_with_orders` takes: the slower call, or
     /// the first failure if a call fails.
     pub fn duration(&self) -> Duration {
-        let failures = [self.user, self.orders]
-            .into_iter()
-            .filter(|call| call.fails);
+        let failures = [self.user, self.orders].into_iter().filter(|call| call.fails);
         match failures.map(|call| call.latency).min() {
             Some(first_failure) => first_failure,
             None => self.user.latency.max(self.orders.latency),
@@ -86,17 +78,10 @@ impl Plan {
         let user_error = self.user.fails.then(|| user_error(user_id));
         let orders_error = self.orders.fails.then(|| orders_error(user_id));
         match (user_error, orders_error) {
-            (Some(u), Some(o)) => Err(if self.user.latency <= self.orders.latency {
-                u
-            } else {
-                o
-            }),
+            (Some(u), Some(o)) => Err(if self.user.latency <= self.orders.latency { u } else { o }),
             (Some(u), None) => Err(u),
             (None, Some(o)) => Err(o),
-            (None, None) => Ok(UserWithOrders {
-                user: user(user_id),
-                orders: orders(user_id),
-            }),
+            (None, None) => Ok(UserWithOrders { user: user(user_id), orders: orders(user_id) }),
         }
     }
 }
@@ -109,25 +94,13 @@ impl fmt::Display for Plan {
 
 /// The user the test api returns for `user_id`.
 pub fn user(user_id: u64) -> User {
-    User {
-        id: user_id,
-        name: format!("test user {user_id}"),
-    }
+    User { id: user_id, name: format!("test user {user_id}") }
 }
 
 /// The orders the test api returns for `user_id` (distinct per user, so a
 /// result put in the wrong place shows).
 pub fn orders(user_id: u64) -> Vec<Order> {
-    vec![
-        Order {
-            id: user_id * 10 + 1,
-            total: user_id + 5,
-        },
-        Order {
-            id: user_id * 10 + 2,
-            total: 7,
-        },
-    ]
+    vec![Order { id: user_id * 10 + 1, total: user_id + 5 }, Order { id: user_id * 10 + 2, total: 7 }]
 }
 
 pub fn user_error(user_id: u64) -> ApiError {
@@ -176,20 +149,12 @@ pub struct TestApi {
 
 impl TestApi {
     pub fn new(plans: impl IntoIterator<Item = (u64, Plan)>) -> TestApi {
-        TestApi {
-            plans: plans.into_iter().collect(),
-            base: Instant::now(),
-            state: Mutex::default(),
-        }
+        TestApi { plans: plans.into_iter().collect(), base: Instant::now(), state: Mutex::default() }
     }
 
     /// What was recorded about `user_id` (all zero if it was never called).
     pub fn log(&self, user_id: u64) -> UserLog {
-        self.state()
-            .users
-            .get(&user_id)
-            .cloned()
-            .unwrap_or_default()
+        self.state().users.get(&user_id).cloned().unwrap_or_default()
     }
 
     /// The most users that were in flight at the same time.
@@ -207,17 +172,12 @@ impl TestApi {
     pub fn check_calls_once(&self, user_ids: &[u64]) -> Result<(), String> {
         for user_id in self.called_ids() {
             if !user_ids.contains(&user_id) {
-                return Err(format!(
-                    "the api was called for user {user_id}, which was not asked for"
-                ));
+                return Err(format!("the api was called for user {user_id}, which was not asked for"));
             }
         }
         for &user_id in user_ids {
             let log = self.log(user_id);
-            for (method, calls) in [
-                ("fetch_user", log.user_calls),
-                ("fetch_orders", log.orders_calls),
-            ] {
+            for (method, calls) in [("fetch_user", log.user_calls), ("fetch_orders", log.orders_calls)] {
                 if calls != 1 {
                     return Err(format!(
                         "{method} was called {calls} times for user {user_id}; each of fetch_user \
@@ -231,9 +191,7 @@ impl TestApi {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // A failed assertion elsewhere must not hide behind a poisoned lock.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn plan(&self, user_id: u64) -> Plan {
@@ -315,16 +273,9 @@ impl Api for TestApi {
         async move { self.call(user_id, Kind::User).await.map(|()| user(user_id)) }
     }
 
-    fn fetch_orders(
-        &self,
-        user_id: u64,
-    ) -> impl Future<Output = Result<Vec<Order>, ApiError>> + Send {
+    fn fetch_orders(&self, user_id: u64) -> impl Future<Output = Result<Vec<Order>, ApiError>> + Send {
         self.count_call(user_id, Kind::Orders);
-        async move {
-            self.call(user_id, Kind::Orders)
-                .await
-                .map(|()| orders(user_id))
-        }
+        async move { self.call(user_id, Kind::Orders).await.map(|()| orders(user_id)) }
     }
 }
 
@@ -347,11 +298,7 @@ pub fn sliding_window(durations: &[Duration], limit: usize) -> Schedule {
     for &duration in durations {
         if running.len() == limit {
             // Wait for the user that finishes first and take its slot.
-            let (slot, &earliest) = running
-                .iter()
-                .enumerate()
-                .min_by_key(|&(_, finish)| *finish)
-                .expect("limit > 0");
+            let (slot, &earliest) = running.iter().enumerate().min_by_key(|&(_, finish)| *finish).expect("limit > 0");
             running.swap_remove(slot);
             now = now.max(earliest);
         }
@@ -429,9 +376,7 @@ pub async fn check_get_many(plans: &[(u64, Plan)], limit: usize) -> Result<(), S
     let model = sliding_window(&durations, limit);
     for (i, (&(id, _), &due)) in plans.iter().zip(&model.starts).enumerate() {
         let Some(started) = api.log(id).started else {
-            return Err(format!(
-                "user {id} was never fetched (its calls were never awaited)"
-            ));
+            return Err(format!("user {id} was never fetched (its calls were never awaited)"));
         };
         if close(started, due) {
             continue;
@@ -472,13 +417,6 @@ pub async fn check_get_many(plans: &[(u64, Plan)], limit: usize) -> Result<(), S
 
 /// Describes a `get_many` scenario for a failure message.
 pub fn describe(plans: &[(u64, Plan)], limit: usize) -> String {
-    let users: Vec<String> = plans
-        .iter()
-        .map(|(id, plan)| format!("\n    user {id}: {plan}"))
-        .collect();
-    format!(
-        "get_many with limit {limit} over {} ids:{}",
-        plans.len(),
-        users.concat()
-    )
+    let users: Vec<String> = plans.iter().map(|(id, plan)| format!("\n    user {id}: {plan}")).collect();
+    format!("get_many with limit {limit} over {} ids:{}", plans.len(), users.concat())
 }

@@ -42,10 +42,7 @@ pub struct ApiError(pub String);
 /// latencies and failures, and count the calls made.
 pub trait Api: Sync {
     fn fetch_user(&self, user_id: u64) -> impl Future<Output = Result<User, ApiError>> + Send;
-    fn fetch_orders(
-        &self,
-        user_id: u64,
-    ) -> impl Future<Output = Result<Vec<Order>, ApiError>> + Send;
+    fn fetch_orders(&self, user_id: u64) -> impl Future<Output = Result<Vec<Order>, ApiError>> + Send;
 }
 
 /// The service from the lesson: every call sleeps `latency` (tokio's timer)
@@ -64,23 +61,14 @@ impl Api for SimulatedApi {
             // tokio's sleep yields to the runtime while it waits, as a real
             // network call would; `std::thread::sleep` would block it instead.
             tokio::time::sleep(self.latency).await;
-            Ok(User {
-                id: user_id,
-                name: format!("User{user_id}"),
-            })
+            Ok(User { id: user_id, name: format!("User{user_id}") })
         }
     }
 
-    fn fetch_orders(
-        &self,
-        _user_id: u64,
-    ) -> impl Future<Output = Result<Vec<Order>, ApiError>> + Send {
+    fn fetch_orders(&self, _user_id: u64) -> impl Future<Output = Result<Vec<Order>, ApiError>> + Send {
         async move {
             tokio::time::sleep(self.latency).await;
-            Ok(vec![
-                Order { id: 1, total: 100 },
-                Order { id: 2, total: 200 },
-            ])
+            Ok(vec![Order { id: 1, total: 100 }, Order { id: 2, total: 200 }])
         }
     }
 }
@@ -90,10 +78,7 @@ impl Api for SimulatedApi {
 /// of the two calls, not their sum. If a call fails, returns the error of the
 /// call that fails first, as soon as it fails, without waiting for the other
 /// call.
-pub async fn get_user_with_orders<A: Api>(
-    api: &A,
-    user_id: u64,
-) -> Result<UserWithOrders, ApiError> {
+pub async fn get_user_with_orders<A: Api>(api: &A, user_id: u64) -> Result<UserWithOrders, ApiError> {
     // `try_join!` polls both calls in the same task, so they wait at the same
     // time. Unlike `join!`, it returns as soon as either call fails (dropping,
     // and so cancelling, the other one), which is why the first error wins
@@ -117,11 +102,7 @@ pub async fn get_user_with_orders<A: Api>(
 /// Returns one result per id, in the order of `user_ids`; one user's failure
 /// does not stop the others. No ids give an empty vector. Panics if `limit`
 /// is 0.
-pub async fn get_many<A: Api>(
-    api: &A,
-    user_ids: &[u64],
-    limit: usize,
-) -> Vec<Result<UserWithOrders, ApiError>> {
+pub async fn get_many<A: Api>(api: &A, user_ids: &[u64], limit: usize) -> Vec<Result<UserWithOrders, ApiError>> {
     // A semaphore with no permits would make every fetch wait forever.
     assert!(limit > 0, "get_many needs a limit of at least 1");
 
@@ -134,10 +115,7 @@ pub async fn get_many<A: Api>(
         async move {
             // The semaphore is never closed, so acquiring only fails if it
             // were: that would be a bug in this function.
-            let _slot = slots
-                .acquire()
-                .await
-                .expect("the semaphore is never closed");
+            let _slot = slots.acquire().await.expect("the semaphore is never closed");
             get_user_with_orders(api, user_id).await
         }
     });
