@@ -33,6 +33,12 @@ pub enum Command {
     /// Write grading-manifest.json: the hashes of the files that decide a
     /// grade (run it after changing tests), or check that it is current.
     Manifest(ManifestArgs),
+    /// Write the student-facing repository into DEST: exercises, tests, the
+    /// grader and the autograding workflow; no solutions, no fixtures.
+    Template(PackageArgs),
+    /// Write a Gradescope autograder into DEST (setup.sh, run_autograder and
+    /// the course files); zip its contents and upload them.
+    Gradescope(PackageArgs),
     /// Convert a JSON scorecard to another format (Gradescope, JUnit,
     /// Markdown, GitHub Classroom, Exercism).
     Convert(ConvertArgs),
@@ -51,6 +57,14 @@ pub struct ConvertArgs {
     /// Write to FILE instead of stdout ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The destination of `template` and `gradescope`.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// A new folder, or an empty one, to write into.
+    #[arg(value_name = "DEST")]
+    pub dest: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod discover;
 pub mod error;
 pub mod grade;
 pub mod integrity;
+pub mod package;
 pub mod report;
 pub mod run;
 pub mod score;
@@ -38,10 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let format = args.format;
             let config = GradeConfig::from_args(args)?;
             if format != Format::Json && config.output.is_none() {
-                let message = format!(
-                    "--format {} needs --output FILE (or - for stdout)",
-                    format.name()
-                );
+                let message = format!("--format {} needs --output FILE (or - for stdout)", format.name());
                 return Err(error::GraderError::Usage(message));
             }
             let workspace = Workspace::discover(cli.workspace.as_deref())?;
@@ -89,6 +87,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 _ => config::Output::Stdout,
             };
             report::formats::write(&card, args.to, &output)?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Template(args) => {
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            package::template::write(&workspace, &args.dest)?;
+            eprintln!("wrote the student template to {}", args.dest.display());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Gradescope(args) => {
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            package::gradescope::write(&workspace, &args.dest)?;
+            eprintln!("wrote the Gradescope autograder to {}; zip its contents to upload", args.dest.display());
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Manifest(args) => {
