@@ -121,6 +121,7 @@ fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCa
         stress: test.stress,
         failing_seed,
         replay,
+        max_run_secs: round2(runs.iter().map(|r| r.duration.as_secs_f64()).fold(0.0, f64::max)),
     }
 }
 

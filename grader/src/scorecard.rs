@@ -90,6 +90,9 @@ pub struct TestCard {
     pub failing_seed: Option<u64>,
     /// A command that reruns the failing test with the same inputs.
     pub replay: Option<String>,
+    /// The longest of the test's runs, in seconds.
+    #[serde(default)]
+    pub max_run_secs: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,7 +53,9 @@ fn symbolic_links_are_never_followed_and_are_reported() {
 #[test]
 fn malformed_submissions_get_a_clear_status_each() {
     let _serial = serial();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str, &str)> = vec![
+    /// What is broken, how, and the status and phrase expected.
+    type Case = (&'static str, Box<dyn Fn(&Path)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         (
             "a file where src/ should be",
             Box::new(|src: &Path| {
@@ -120,8 +122,8 @@ fn a_test_process_sees_no_secret_of_the_graders_environment_or_home() {
         .args(["--output", "-", "--exercise", "exercise-1", "--repeat", "1"])
         .env("GITHUB_TOKEN", "ghp_secret_from_the_environment")
         .env("AWS_SECRET_ACCESS_KEY", "aws-secret-from-the-environment")
-        .env("CARGO_HOME", std::env::var_os("CARGO_HOME").unwrap_or_else(|| home_cargo()))
-        .env("RUSTUP_HOME", std::env::var_os("RUSTUP_HOME").unwrap_or_else(|| home_rustup()))
+        .env("CARGO_HOME", std::env::var_os("CARGO_HOME").unwrap_or_else(home_cargo))
+        .env("RUSTUP_HOME", std::env::var_os("RUSTUP_HOME").unwrap_or_else(home_rustup))
         .env("HOME", home.path());
     let output = run(&mut command, 0);
     let card = String::from_utf8_lossy(&output.stdout);

@@ -51,12 +51,13 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
             };
             writeln!(
                 out,
-                "  {style}{mark}{style:#} {}  {DIM}{}/{} runs, {}/{} points{DIM:#}",
+                "  {style}{mark}{style:#} {}  {DIM}{}/{} runs, {}/{} points, {:.1} s{DIM:#}",
                 test.name,
                 test.passed_runs,
                 test.runs,
                 points(test.points),
-                points(test.max_points)
+                points(test.max_points),
+                test.max_run_secs
             )?;
             if let Some(message) = &test.message {
                 write_message(out, message, "       ")?;
