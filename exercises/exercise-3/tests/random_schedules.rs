@@ -58,6 +58,9 @@ async fn user_with_orders_rounds(stress: &testkit::Stress) {
         let start = Instant::now();
         let result = within(1000, "get_user_with_orders", get_user_with_orders(&api, user_id)).await;
         let elapsed = start.elapsed();
+        if let Err(what) = api.check_calls_once(&[user_id]) {
+            stress.fail(round, format!("{what} (get_user_with_orders, when {plan})"));
+        }
         let due = plan.duration();
         if !common::close(elapsed, due) {
             let why = if elapsed < due {
@@ -86,9 +89,6 @@ async fn user_with_orders_rounds(stress: &testkit::Stress) {
                      when {plan}: the error of the call that fails first must win"
                 ),
             );
-        }
-        if let Err(what) = api.check_calls_once(&[user_id]) {
-            stress.fail(round, format!("{what} (get_user_with_orders, when {plan})"));
         }
     }
 }

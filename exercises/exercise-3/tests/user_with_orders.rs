@@ -25,6 +25,10 @@ async fn check_one(plan: Plan, lesson: &str) {
     let start = Instant::now();
     let result = within(1000, "get_user_with_orders", get_user_with_orders(&api, user_id)).await;
     let elapsed = start.elapsed();
+    // Wrong call counts explain any timing that follows, so they come first.
+    if let Err(what) = api.check_calls_once(&[user_id]) {
+        panic!("{what} (get_user_with_orders, when {plan})");
+    }
     let due = plan.duration();
     assert!(
         elapsed >= due,
@@ -40,9 +44,6 @@ async fn check_one(plan: Plan, lesson: &str) {
     );
     let expected = plan.expected(user_id);
     assert_eq!(result, expected, "get_user_with_orders returned the wrong result when {plan}");
-    if let Err(what) = api.check_calls_once(&[user_id]) {
-        panic!("{what} (get_user_with_orders, when {plan})");
-    }
 }
 
 #[tokio::test(start_paused = true)]

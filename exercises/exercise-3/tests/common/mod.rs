@@ -179,9 +179,16 @@ impl TestApi {
             let log = self.log(user_id);
             for (method, calls) in [("fetch_user", log.user_calls), ("fetch_orders", log.orders_calls)] {
                 if calls != 1 {
+                    let why = if calls == 0 {
+                        "it was never made (awaiting one call after the other skips the second \
+                         when the first fails)"
+                    } else {
+                        "it was made again (a `select!` in a loop, for instance, evaluates its \
+                         branches anew on every iteration)"
+                    };
                     return Err(format!(
-                        "{method} was called {calls} times for user {user_id}; each of fetch_user \
-                         and fetch_orders must be called exactly once per user"
+                        "{method} was called {calls} times for user {user_id}: {why}; each of \
+                         fetch_user and fetch_orders must be called exactly once per user"
                     ));
                 }
             }
