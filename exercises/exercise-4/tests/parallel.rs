@@ -41,15 +41,10 @@ const POLL: Duration = Duration::from_micros(200);
 
 /// Creates a named pipe at `path`.
 fn make_fifo(path: &Path) {
-    let c_path =
-        CString::new(path.as_os_str().as_bytes()).expect("a temporary path has no NUL byte");
+    let c_path = CString::new(path.as_os_str().as_bytes()).expect("a temporary path has no NUL byte");
     // SAFETY: `c_path` is a valid NUL-terminated string for the whole call.
     let status = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
-    assert!(
-        status == 0,
-        "the test could not create a named pipe: {}",
-        io::Error::last_os_error()
-    );
+    assert!(status == 0, "the test could not create a named pipe: {}", io::Error::last_os_error());
 }
 
 /// How many bytes written to the pipe of `file` are still waiting to be read.
@@ -57,18 +52,8 @@ fn unread_bytes(file: &File) -> io::Result<usize> {
     let mut unread: libc::c_int = 0;
     // SAFETY: FIONREAD stores one c_int through the pointer, which points to
     // a live local variable; the descriptor belongs to `file`.
-    let status = unsafe {
-        libc::ioctl(
-            file.as_raw_fd(),
-            libc::FIONREAD,
-            &mut unread as *mut libc::c_int,
-        )
-    };
-    if status == 0 {
-        Ok(unread.max(0) as usize)
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    let status = unsafe { libc::ioctl(file.as_raw_fd(), libc::FIONREAD, &mut unread as *mut libc::c_int) };
+    if status == 0 { Ok(unread.max(0) as usize) } else { Err(io::Error::last_os_error()) }
 }
 
 /// Where a pipe stands, as the writer sees it.
@@ -101,10 +86,7 @@ fn serve(paths: &[PathBuf], halves: &[(String, String)], stop: &AtomicBool) -> R
             }
             // Opening for writing without blocking succeeds only while a
             // reader has the pipe open (or is waiting in its own open).
-            let opened = OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(&paths[index]);
+            let opened = OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&paths[index]);
             let Ok(mut file) = opened else { continue };
             if matches!(pipe, Pipe::Done) {
                 // A reader opened a finished pipe again, or is still reading
@@ -162,43 +144,29 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 #[test]
 fn files_are_read_on_several_threads_at_once() {
     let _exclusive = testkit::exclusive();
-    let workers = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|value| value.trim().parse::<usize>().ok());
+    let setting = std::env::var("RAYON_NUM_THREADS").ok();
+    let workers = setting.as_deref().and_then(|value| value.trim().parse::<usize>().ok());
     assert!(
         matches!(workers, Some(count) if count >= 2),
         "this test needs the environment variable RAYON_NUM_THREADS set to 2 or more (it is \
-         {:?}), so that a one-CPU machine still has two rayon workers: `cargo test` sets it \
+         {}), so that a one-CPU machine still has two rayon workers: `cargo test` sets it \
          from .cargo/config.toml and the grader from exercise-4's Cargo.toml; when running \
          the test binary by hand, set RAYON_NUM_THREADS=4",
-        std::env::var("RAYON_NUM_THREADS").ok()
+        setting.map_or("unset".to_string(), |value| format!("{value:?}"))
     );
 
     let dir = tempfile::tempdir().expect("the test could not make a temporary directory");
-    let paths: Vec<PathBuf> = (0..PIPES)
-        .map(|index| dir.path().join(format!("pipe-{index}.txt")))
-        .collect();
+    let paths: Vec<PathBuf> = (0..PIPES).map(|index| dir.path().join(format!("pipe-{index}.txt"))).collect();
     for path in &paths {
         make_fifo(path);
     }
     // Different words in every pipe, so only reading matters here, not
     // merging (that has tests of its own). Each half ends between words.
     let halves: Vec<(String, String)> = (0..PIPES)
-        .map(|index| {
-            (
-                format!("alpha{index} beta{index} beta{index}\n"),
-                format!("gamma{index} alpha{index}\n"),
-            )
-        })
+        .map(|index| (format!("alpha{index} beta{index} beta{index}\n"), format!("gamma{index} alpha{index}\n")))
         .collect();
     let expected: HashMap<String, usize> = (0..PIPES)
-        .flat_map(|index| {
-            [
-                (format!("alpha{index}"), 2),
-                (format!("beta{index}"), 2),
-                (format!("gamma{index}"), 1),
-            ]
-        })
+        .flat_map(|index| [(format!("alpha{index}"), 2), (format!("beta{index}"), 2), (format!("gamma{index}"), 1)])
         .collect();
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -47,9 +47,7 @@ const PIECES: &[&str] = &[
 ];
 /// What goes between pieces: separators of every kind, and sometimes
 /// nothing, which glues two pieces into one word.
-const GLUE: &[&str] = &[
-    " ", " ", " ", "\n", ", ", "'", "-", "_", ". ", "\t", "—", "!", "",
-];
+const GLUE: &[&str] = &[" ", " ", " ", "\n", ", ", "'", "-", "_", ". ", "\t", "—", "!", ""];
 /// Files per caller, rewritten as the rounds go.
 const POOL: usize = 6;
 /// At most this many paths per call.
@@ -71,11 +69,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<String>()
         .cloned()
-        .or_else(|| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|message| message.to_string())
-        })
+        .or_else(|| payload.downcast_ref::<&str>().map(|message| message.to_string()))
         .unwrap_or_else(|| "<no message>".to_string())
 }
 
@@ -99,13 +93,8 @@ struct Pool {
 
 impl Pool {
     fn new(dir: &Path, caller: usize, rng: &mut StdRng) -> Pool {
-        let paths: Vec<PathBuf> = (0..POOL)
-            .map(|index| dir.join(format!("caller{caller}-file{index}.txt")))
-            .collect();
-        let mut pool = Pool {
-            paths,
-            texts: vec![String::new(); POOL],
-        };
+        let paths: Vec<PathBuf> = (0..POOL).map(|index| dir.join(format!("caller{caller}-file{index}.txt"))).collect();
+        let mut pool = Pool { paths, texts: vec![String::new(); POOL] };
         for index in 0..POOL {
             pool.rewrite(index, rng);
         }
@@ -114,8 +103,7 @@ impl Pool {
 
     fn rewrite(&mut self, index: usize, rng: &mut StdRng) {
         self.texts[index] = random_text(rng);
-        fs::write(&self.paths[index], &self.texts[index])
-            .expect("the test could not write its input file");
+        fs::write(&self.paths[index], &self.texts[index]).expect("the test could not write its input file");
     }
 }
 
@@ -129,14 +117,10 @@ fn describe_difference(
     let mut words: Vec<&String> = expected.keys().chain(got.keys()).collect();
     words.sort();
     words.dedup();
-    let word = words
-        .into_iter()
-        .find(|word| got.get(*word) != expected.get(*word))
-        .expect("the maps differ in some word");
-    let in_files: Vec<String> = per_file
-        .iter()
-        .map(|counts| counts.get(word).copied().unwrap_or(0).to_string())
-        .collect();
+    let word =
+        words.into_iter().find(|word| got.get(*word) != expected.get(*word)).expect("the maps differ in some word");
+    let in_files: Vec<String> =
+        per_file.iter().map(|counts| counts.get(word).copied().unwrap_or(0).to_string()).collect();
     format!(
         "word_count on {} paths gave {word:?}: {}, but counting each file with count_words and \
          adding gives {} (per path: {}): the per-file counts were not all added together (a \
@@ -150,13 +134,7 @@ fn describe_difference(
 
 /// Runs the rounds of one caller; returns the first failure (round and
 /// message), if any.
-fn caller_rounds(
-    caller: usize,
-    seed: u64,
-    rounds: u64,
-    dir: &Path,
-    barrier: &SpinBarrier,
-) -> Option<(u64, String)> {
+fn caller_rounds(caller: usize, seed: u64, rounds: u64, dir: &Path, barrier: &SpinBarrier) -> Option<(u64, String)> {
     let _abandon = AbandonOnPanic(barrier);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut pool = Pool::new(dir, caller, &mut rng);
@@ -167,28 +145,17 @@ fn caller_rounds(
             let index = rng.random_range(0..POOL);
             pool.rewrite(index, &mut rng);
         }
-        let chosen: Vec<usize> = (0..rng.random_range(0..=MAX_PATHS))
-            .map(|_| rng.random_range(0..POOL))
-            .collect();
-        let paths: Vec<&Path> = chosen
-            .iter()
-            .map(|&index| pool.paths[index].as_path())
-            .collect();
+        let chosen: Vec<usize> = (0..rng.random_range(0..=MAX_PATHS)).map(|_| rng.random_range(0..POOL)).collect();
+        let paths: Vec<&Path> = chosen.iter().map(|&index| pool.paths[index].as_path()).collect();
 
         // The sequential result: each file on its own, added up here.
         let per_file = match panic::catch_unwind(|| {
-            chosen
-                .iter()
-                .map(|&index| count_words(&pool.texts[index]))
-                .collect::<Vec<_>>()
+            chosen.iter().map(|&index| count_words(&pool.texts[index])).collect::<Vec<_>>()
         }) {
             Ok(per_file) => per_file,
             Err(payload) => {
                 barrier.abandon();
-                return Some((
-                    round,
-                    format!("count_words panicked: {}", panic_message(payload.as_ref())),
-                ));
+                return Some((round, format!("count_words panicked: {}", panic_message(payload.as_ref()))));
             }
         };
         let mut expected: HashMap<String, usize> = HashMap::new();
@@ -207,10 +174,9 @@ fn caller_rounds(
                 paths.len(),
                 panic_message(payload.as_ref())
             )),
-            Ok(Err(error)) => Some(format!(
-                "word_count returned an error for {} readable UTF-8 files: {error}",
-                paths.len()
-            )),
+            Ok(Err(error)) => {
+                Some(format!("word_count returned an error for {} readable UTF-8 files: {error}", paths.len()))
+            }
             Ok(Ok(got)) if got != expected => Some(describe_difference(&got, &expected, &per_file)),
             Ok(Ok(_)) => None,
         };

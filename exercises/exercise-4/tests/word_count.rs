@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 use exercise_4::word_count;
 
 fn counts(pairs: &[(&str, usize)]) -> HashMap<String, usize> {
-    pairs
-        .iter()
-        .map(|&(word, count)| (word.to_string(), count))
-        .collect()
+    pairs.iter().map(|&(word, count)| (word.to_string(), count)).collect()
 }
 
 /// Writes `contents` to `dir/name` and returns the path.
@@ -58,10 +55,7 @@ fn expect_error<P: AsRef<Path> + Sync>(files: &[P], input: &str) -> io::Error {
 fn no_files_give_an_empty_map() {
     let no_paths: [PathBuf; 0] = [];
     match call(&no_paths, "an empty list of files") {
-        Ok(counts) => assert!(
-            counts.is_empty(),
-            "word_count of no files gave {counts:?}, expected an empty map"
-        ),
+        Ok(counts) => assert!(counts.is_empty(), "word_count of no files gave {counts:?}, expected an empty map"),
         Err(error) => {
             panic!("word_count of no files returned the error {error:?}, expected Ok(empty map)")
         }
@@ -87,9 +81,8 @@ fn counts_the_words_of_all_files_together() {
         ("οδος", 1),
         ("αβ", 1),
     ]);
-    let got = call(&files, "four readable files").unwrap_or_else(|error| {
-        panic!("word_count returned the error {error:?} for four readable UTF-8 files")
-    });
+    let got = call(&files, "four readable files")
+        .unwrap_or_else(|error| panic!("word_count returned the error {error:?} for four readable UTF-8 files"));
     assert!(
         got == expected,
         "word_count gave {got:?}, expected {expected:?}: the words of all files are counted \
@@ -98,17 +91,10 @@ fn counts_the_words_of_all_files_together() {
     );
 
     // Any path type works, and the caller's list is only borrowed.
-    let as_strings: Vec<String> = files
-        .iter()
-        .map(|path| path.display().to_string())
-        .collect();
-    let again = call(&as_strings, "the same files given as Strings").unwrap_or_else(|error| {
-        panic!("word_count returned the error {error:?} for the same files given as Strings")
-    });
-    assert!(
-        again == expected,
-        "word_count gave {again:?} for the same files given as Strings, expected {expected:?}"
-    );
+    let as_strings: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
+    let again = call(&as_strings, "the same files given as Strings")
+        .unwrap_or_else(|error| panic!("word_count returned the error {error:?} for the same files given as Strings"));
+    assert!(again == expected, "word_count gave {again:?} for the same files given as Strings, expected {expected:?}");
 }
 
 #[test]
@@ -117,9 +103,8 @@ fn a_path_given_twice_counts_twice() {
     let twice = write_file(dir.path(), "twice.txt", "echo Echo, once");
     let other = write_file(dir.path(), "other.txt", "echo");
     let files = [&twice, &other, &twice];
-    let got = call(&files, "a list with one path twice").unwrap_or_else(|error| {
-        panic!("word_count returned the error {error:?} for readable files")
-    });
+    let got = call(&files, "a list with one path twice")
+        .unwrap_or_else(|error| panic!("word_count returned the error {error:?} for readable files"));
     let expected = counts(&[("echo", 5), ("once", 2)]);
     assert!(
         got == expected,
@@ -158,10 +143,7 @@ fn an_unreadable_file_is_an_error() {
 
     // A path that goes through a regular file as if it were a directory.
     let through_a_file = good.join("inside.txt");
-    expect_error(
-        &[&good, &through_a_file],
-        "a path through a regular file (not a directory)",
-    );
+    expect_error(&[&good, &through_a_file], "a path through a regular file (not a directory)");
 
     // A symbolic link that points to itself can never be opened.
     let looping = dir.path().join("loop.txt");
@@ -191,10 +173,7 @@ fn invalid_utf8_is_an_invalid_data_error() {
     ];
     for (index, (what, bytes)) in cases.into_iter().enumerate() {
         let bad = write_file(dir.path(), &format!("bad-{index}.txt"), bytes);
-        let error = expect_error(
-            &[&good, &bad],
-            &format!("a file that is not valid UTF-8 ({what})"),
-        );
+        let error = expect_error(&[&good, &bad], &format!("a file that is not valid UTF-8 ({what})"));
         assert!(
             error.kind() == io::ErrorKind::InvalidData,
             "word_count returned an error of kind {:?} for a file that is not valid UTF-8 ({what}), \
@@ -209,24 +188,13 @@ fn several_failing_files_give_one_of_their_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for index in 0..6 {
-        files.push(write_file(
-            dir.path(),
-            &format!("good-{index}.txt"),
-            "good words here",
-        ));
+        files.push(write_file(dir.path(), &format!("good-{index}.txt"), "good words here"));
         files.push(dir.path().join(format!("missing-{index}.txt")));
-        files.push(write_file(
-            dir.path(),
-            &format!("bad-{index}.txt"),
-            b"bad \xFF bytes",
-        ));
+        files.push(write_file(dir.path(), &format!("bad-{index}.txt"), b"bad \xFF bytes"));
     }
     let error = expect_error(&files, "several missing and several non-UTF-8 files");
     assert!(
-        matches!(
-            error.kind(),
-            io::ErrorKind::NotFound | io::ErrorKind::InvalidData
-        ),
+        matches!(error.kind(), io::ErrorKind::NotFound | io::ErrorKind::InvalidData),
         "word_count returned an error of kind {:?} when several files failed; expected the \
          error of one of them (NotFound for a missing file, InvalidData for invalid UTF-8): {error}",
         error.kind()

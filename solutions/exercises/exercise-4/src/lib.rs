@@ -25,9 +25,7 @@ pub fn count_words(text: &str) -> HashMap<String, usize> {
     // not alphanumeric ("İ" becomes "i" plus a combining dot), and whether a
     // sigma is final depends on what follows it, so lowercasing the whole
     // text first would move word boundaries and change the words.
-    let words = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty());
+    let words = text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty());
     for word in words {
         *counts.entry(word.to_lowercase()).or_insert(0) += 1;
     }
