@@ -20,23 +20,11 @@ const ROUNDS: u64 = 5_000;
 fn deposit_adds_to_the_balance() {
     let _exclusive = testkit::exclusive();
     let account = Account::new(1000);
-    assert_eq!(
-        account.balance(),
-        1000,
-        "a new account must hold its initial balance"
-    );
+    assert_eq!(account.balance(), 1000, "a new account must hold its initial balance");
     account.deposit(250);
-    assert_eq!(
-        account.balance(),
-        1250,
-        "deposit(250) on 1000 must leave 1250"
-    );
+    assert_eq!(account.balance(), 1250, "deposit(250) on 1000 must leave 1250");
     account.deposit(0);
-    assert_eq!(
-        account.balance(),
-        1250,
-        "deposit(0) must not change the balance"
-    );
+    assert_eq!(account.balance(), 1250, "deposit(0) must not change the balance");
 
     // Two deposits at the same instant: both must count.
     let stress = testkit::stress!(ROUNDS);
@@ -53,15 +41,8 @@ fn withdraw_zero_succeeds_and_changes_nothing() {
     let _exclusive = testkit::exclusive();
     for initial in [0, 1, 1000] {
         let account = Account::new(initial);
-        assert!(
-            account.withdraw(0),
-            "withdraw(0) on a balance of {initial} must return true"
-        );
-        assert_eq!(
-            account.balance(),
-            initial,
-            "withdraw(0) must not change the balance (it was {initial})"
-        );
+        assert!(account.withdraw(0), "withdraw(0) on a balance of {initial} must return true");
+        assert_eq!(account.balance(), initial, "withdraw(0) must not change the balance (it was {initial})");
     }
 
     // withdraw(0) while the other thread deposits or withdraws.
@@ -85,25 +66,11 @@ fn withdraw_zero_succeeds_and_changes_nothing() {
 fn withdrawal_larger_than_the_balance_fails_and_changes_nothing() {
     let _exclusive = testkit::exclusive();
     let account = Account::new(1000);
-    assert!(
-        !account.withdraw(1001),
-        "withdraw(1001) on a balance of 1000 must return false"
-    );
-    assert_eq!(
-        account.balance(),
-        1000,
-        "a refused withdrawal must not change the balance"
-    );
+    assert!(!account.withdraw(1001), "withdraw(1001) on a balance of 1000 must return false");
+    assert_eq!(account.balance(), 1000, "a refused withdrawal must not change the balance");
     let empty = Account::new(0);
-    assert!(
-        !empty.withdraw(1),
-        "withdraw(1) on a balance of 0 must return false"
-    );
-    assert_eq!(
-        empty.balance(),
-        0,
-        "a refused withdrawal must not change the balance"
-    );
+    assert!(!empty.withdraw(1), "withdraw(1) on a balance of 0 must return false");
+    assert_eq!(empty.balance(), 0, "a refused withdrawal must not change the balance");
 
     // Each thread tries to withdraw more than the account will ever hold,
     // then deposits: the withdrawals must fail and both deposits must count.
@@ -124,24 +91,10 @@ fn withdrawal_larger_than_the_balance_fails_and_changes_nothing() {
 fn withdrawal_the_balance_covers_succeeds_and_subtracts() {
     let _exclusive = testkit::exclusive();
     let account = Account::new(1000);
-    assert!(
-        account.withdraw(600),
-        "withdraw(600) on a balance of 1000 must return true"
-    );
-    assert_eq!(
-        account.balance(),
-        400,
-        "withdraw(600) on 1000 must leave 400"
-    );
-    assert!(
-        account.withdraw(400),
-        "withdrawing the whole balance (400) must return true"
-    );
-    assert_eq!(
-        account.balance(),
-        0,
-        "withdrawing the whole balance must leave 0"
-    );
+    assert!(account.withdraw(600), "withdraw(600) on a balance of 1000 must return true");
+    assert_eq!(account.balance(), 400, "withdraw(600) on 1000 must leave 400");
+    assert!(account.withdraw(400), "withdrawing the whole balance (400) must return true");
+    assert_eq!(account.balance(), 0, "withdrawing the whole balance must leave 0");
 
     // A withdrawal the balance covers, while the other thread deposits or
     // makes a withdrawal that the balance covers as well: both must succeed.

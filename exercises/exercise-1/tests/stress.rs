@@ -32,11 +32,7 @@ fn two_withdrawals_never_both_succeed() {
     // from 1000): exactly one must succeed.
     run_rounds(&stress, |rng| {
         let initial = rng.random_range(1..=10_000);
-        Round::one_each(
-            initial,
-            more_than_half(rng, initial),
-            more_than_half(rng, initial),
-        )
+        Round::one_each(initial, more_than_half(rng, initial), more_than_half(rng, initial))
     });
 }
 
@@ -51,11 +47,7 @@ fn balance_never_goes_below_zero() {
     run_rounds(&stress, |rng| {
         let initial = rng.random_range(1..=10_000);
         let pick = |rng: &mut StdRng| {
-            if rng.random_bool(0.75) {
-                more_than(rng, initial)
-            } else {
-                more_than_half(rng, initial)
-            }
+            if rng.random_bool(0.75) { more_than(rng, initial) } else { more_than_half(rng, initial) }
         };
         let first = pick(rng);
         let second = pick(rng);
@@ -77,11 +69,7 @@ fn mixed_deposits_and_withdrawals_stay_consistent() {
             (0..calls)
                 .map(|_| {
                     let amount = rng.random_range(0..=initial + initial / 2 + 10);
-                    if rng.random_bool(0.4) {
-                        Op::Deposit(amount)
-                    } else {
-                        Op::Withdraw(amount)
-                    }
+                    if rng.random_bool(0.4) { Op::Deposit(amount) } else { Op::Withdraw(amount) }
                 })
                 .collect()
         });

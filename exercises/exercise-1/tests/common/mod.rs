@@ -3,8 +3,8 @@
 //! Every concurrent check runs the same way: two persistent threads (the
 //! test's own and one helper, no more busy threads than the two cores) play
 //! many short rounds. Each round gets a fresh `Account`; both threads read it
-//! once so that neither starts with a cold cache, line up on a
-//! `testkit::SpinBarrier`, run their one or two operations at the same
+//! once so that neither starts with a cold cache, line up on a spinning
+//! start line (see `start_line.rs`), run their one or two operations at the same
 //! instant, and read the balance. After each batch of rounds the test thread
 //! checks every round against the orders in which the operations could have
 //! run one after the other: a correct `Account` always matches one of them.
@@ -15,14 +15,17 @@
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 
 use exercise_1::Account;
-use testkit::{SpinBarrier, StdRng, Stress};
+use testkit::{StdRng, Stress};
+
+mod start_line;
+use start_line::StartLine;
 
 /// Rounds per batch: the test thread checks results between batches, while
 /// the helper thread waits for the next one.
@@ -85,10 +88,7 @@ pub struct Round {
 impl Round {
     /// A round in which each thread runs one operation.
     pub fn one_each(initial: u64, first: Op, second: Op) -> Round {
-        Round {
-            initial,
-            threads: [vec![first], vec![second]],
-        }
+        Round { initial, threads: [vec![first], vec![second]] }
     }
 }
 
@@ -133,53 +133,54 @@ where
         )
     };
     testkit::with_watchdog(STALL, stall_message, move |progress| {
-        let barrier = Arc::new(SpinBarrier::new(2));
-        let (batch_sender, batches) = mpsc::channel::<Arc<Batch>>();
+        // The helper never sleeps between batches: it waits for the next
+        // one at the spinning start line, so that on a busy machine it is
+        // still on its core when the test thread comes back from checking.
+        let line = Arc::new(StartLine::default());
+        let next_batch = Arc::new(Mutex::new(None::<Arc<Batch>>));
         let (outcome_sender, helper_outcomes) = mpsc::channel::<Vec<Outcome>>();
-        let helper_barrier = Arc::clone(&barrier);
-        let helper = thread::Builder::new()
-            .name("exercise-1-helper".into())
-            .spawn(move || {
-                for batch in batches {
-                    let outcomes = run_side(&batch, 1, &helper_barrier);
-                    if outcome_sender.send(outcomes).is_err() {
-                        break;
+        let helper = {
+            let (line, next_batch) = (Arc::clone(&line), Arc::clone(&next_batch));
+            thread::Builder::new()
+                .name("exercise-1-helper".into())
+                .spawn(move || {
+                    while line.wait() {
+                        let Some(batch) = lock(&next_batch).take() else { break };
+                        let outcomes = run_side(&batch, 1, &line);
+                        if outcome_sender.send(outcomes).is_err() {
+                            break;
+                        }
+                        line.wait();
                     }
-                }
-            })
-            .expect("could not start the test's helper thread");
+                })
+                .expect("could not start the test's helper thread")
+        };
+        // If this thread fails the test, the helper must not wait forever.
+        let _release_helper = AbandonOnDrop(Arc::clone(&line));
 
         let mut rng = stress.rng();
         let started = Instant::now();
         let max_attempts = stress.rounds.saturating_mul(MAX_ATTEMPTS_PER_ROUND);
         let (mut attempts, mut counted) = (0, 0);
-        while counted < stress.rounds && attempts < max_attempts && started.elapsed() < TIME_BUDGET
-        {
+        while counted < stress.rounds && attempts < max_attempts && started.elapsed() < TIME_BUDGET {
             let rounds: Vec<Round> = (0..BATCH).map(|_| generate(&mut rng)).collect();
-            let accounts = rounds
-                .iter()
-                .map(|round| Account::new(round.initial))
-                .collect();
-            let delays = (0..BATCH)
-                .map(|_| [rng.random_range(0..=JITTER), rng.random_range(0..=JITTER)])
-                .collect();
-            let batch = Arc::new(Batch {
-                rounds,
-                accounts,
-                delays,
-            });
-            batch_sender
-                .send(Arc::clone(&batch))
-                .expect("the test's helper thread stopped unexpectedly");
-            let mine = run_side(&batch, 0, &barrier);
-            let theirs = helper_outcomes
-                .recv()
-                .expect("the test's helper thread stopped unexpectedly");
+            let accounts = rounds.iter().map(|round| Account::new(round.initial)).collect();
+            let delays = (0..BATCH).map(|_| [rng.random_range(0..=JITTER), rng.random_range(0..=JITTER)]).collect();
+            let batch = Arc::new(Batch { rounds, accounts, delays });
+            *lock(&next_batch) = Some(Arc::clone(&batch));
+            line.wait();
+            let mine = run_side(&batch, 0, &line);
+            // The helper sends its outcomes before it reaches this line, so
+            // they are there when it opens (or soon after, if a panic made
+            // the threads leave the line early).
+            line.wait();
+            let theirs = helper_outcomes.recv().expect("the test's helper thread stopped unexpectedly");
             progress.tick();
             counted = check_batch(&stress, counted, &batch, &mine, &theirs);
             attempts += BATCH;
         }
-        drop(batch_sender);
+        // No next batch: the helper finds the slot empty and stops.
+        line.wait();
         helper.join().expect("the test's helper thread panicked");
         if counted < stress.rounds {
             eprintln!(
@@ -199,9 +200,25 @@ where
     });
 }
 
+/// Locks a mutex of the test's own; a panic elsewhere does not make its
+/// contents (a batch waiting to be run) invalid.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Abandons the start line when dropped, so that a thread still waiting at
+/// it is released whatever way the other thread leaves.
+struct AbandonOnDrop(Arc<StartLine>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
+
 /// Plays one thread's side of every round of `batch`. Stops at the first
 /// panic (after recording it) and makes the other thread stop too.
-fn run_side(batch: &Batch, side: usize, barrier: &SpinBarrier) -> Vec<Outcome> {
+fn run_side(batch: &Batch, side: usize, barrier: &StartLine) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(batch.rounds.len());
     for ((round, account), delays) in batch.rounds.iter().zip(&batch.accounts).zip(&batch.delays) {
         let ops = &round.threads[side];
@@ -241,12 +258,7 @@ fn run_side(batch: &Batch, side: usize, barrier: &SpinBarrier) -> Vec<Outcome> {
         let outcome = match panicked {
             Some(message) => Err(message),
             None => catch(|| account.balance())
-                .map(|balance_after| Seen {
-                    results,
-                    balance_after,
-                    start,
-                    end,
-                })
+                .map(|balance_after| Seen { results, balance_after, start, end })
                 .map_err(|message| format!("balance() panicked: {message}")),
         };
         let failed = outcome.is_err();
@@ -275,36 +287,22 @@ fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// Checks every round of a finished batch; fails the test at the first bad
 /// one. `counted` rounds had overlapping calls before this batch; returns
 /// the number after it.
-fn check_batch(
-    stress: &Stress,
-    mut counted: u64,
-    batch: &Batch,
-    mine: &[Outcome],
-    theirs: &[Outcome],
-) -> u64 {
+fn check_batch(stress: &Stress, mut counted: u64, batch: &Batch, mine: &[Outcome], theirs: &[Outcome]) -> u64 {
     for (index, (round, account)) in batch.rounds.iter().zip(&batch.accounts).enumerate() {
         let (Some(a), Some(b)) = (mine.get(index), theirs.get(index)) else {
             // A thread stops early only after the other one recorded a panic,
             // which the previous round's check would have reported.
-            let panic = mine
-                .iter()
-                .chain(theirs)
-                .find_map(|outcome| outcome.as_ref().err());
+            let panic = mine.iter().chain(theirs).find_map(|outcome| outcome.as_ref().err());
             let what = panic.map_or("a thread stopped its rounds early", String::as_str);
             stress.fail(counted, panic_explained(what, round));
         };
         let (a, b) = match (a, b) {
             (Ok(a), Ok(b)) => (a, b),
-            (Err(message), _) | (_, Err(message)) => {
-                stress.fail(counted, panic_explained(message, round))
-            }
+            (Err(message), _) | (_, Err(message)) => stress.fail(counted, panic_explained(message, round)),
         };
         let final_balance = match catch(|| account.balance()) {
             Ok(balance) => balance,
-            Err(message) => stress.fail(
-                counted,
-                panic_explained(&format!("balance() panicked: {message}"), round),
-            ),
+            Err(message) => stress.fail(counted, panic_explained(&format!("balance() panicked: {message}"), round)),
         };
         if let Err(problem) = check_round(round, [a, b], final_balance) {
             stress.fail(counted, problem);
@@ -326,20 +324,12 @@ fn panic_explained(message: &str, round: &Round) -> String {
     } else {
         ""
     };
-    format!(
-        "{message}{cause}\n  in this round: {}",
-        describe_inputs(round)
-    )
+    format!("{message}{cause}\n  in this round: {}", describe_inputs(round))
 }
 
 /// "starting balance 1000; one thread: withdraw(600); the other: withdraw(600)"
 fn describe_inputs(round: &Round) -> String {
-    let list = |ops: &[Op]| {
-        ops.iter()
-            .map(Op::to_string)
-            .collect::<Vec<_>>()
-            .join(", then ")
-    };
+    let list = |ops: &[Op]| ops.iter().map(Op::to_string).collect::<Vec<_>>().join(", then ");
     format!(
         "starting balance {}; one thread: {}; the other thread at the same time: {}",
         round.initial,
@@ -403,10 +393,7 @@ fn interleavings(first: usize, second: usize) -> Vec<Vec<bool>> {
         return vec![vec![first == 0; first + second]];
     }
     let mut all = Vec::new();
-    for (side, rest) in [
-        (false, interleavings(first - 1, second)),
-        (true, interleavings(first, second - 1)),
-    ] {
+    for (side, rest) in [(false, interleavings(first - 1, second)), (true, interleavings(first, second - 1))] {
         for mut order in rest {
             order.insert(0, side);
             all.push(order);
@@ -418,18 +405,9 @@ fn interleavings(first: usize, second: usize) -> Vec<Vec<bool>> {
 /// Checks one round. `Err` says in plain words which guarantee broke.
 fn check_round(round: &Round, seen: [&Seen; 2], final_balance: u64) -> Result<(), String> {
     let done: [Vec<Done>; 2] = [0, 1].map(|side| {
-        round.threads[side]
-            .iter()
-            .zip(seen[side].results)
-            .map(|(&op, result)| Done { op, result })
-            .collect()
+        round.threads[side].iter().zip(seen[side].results).map(|(&op, result)| Done { op, result }).collect()
     });
-    let context = || {
-        format!(
-            "\n  in this round: {}",
-            describe_outcome(round, seen, final_balance)
-        )
-    };
+    let context = || format!("\n  in this round: {}", describe_outcome(round, seen, final_balance));
     let initial = i128::from(round.initial);
     let all = || done.iter().flatten();
     let deposited: i128 = all()
@@ -523,11 +501,7 @@ fn check_round(round: &Round, seen: [&Seen; 2], final_balance: u64) -> Result<()
     // A balance that was never possible: below zero, wrapped around.
     for (side, read) in seen.iter().map(|seen| seen.balance_after).enumerate() {
         if i128::from(read) > ceiling {
-            let who = if side == 0 {
-                "one thread"
-            } else {
-                "the other thread"
-            };
+            let who = if side == 0 { "one thread" } else { "the other thread" };
             return Err(format!(
                 "balance() returned {read} to {who}, more than the account ever held (at most \
                  {ceiling}): the balance went below zero and wrapped around, and other threads \

@@ -28,9 +28,7 @@ pub struct Account {
 impl Account {
     /// An account holding `initial_balance`.
     pub fn new(initial_balance: u64) -> Account {
-        Account {
-            balance: Mutex::new(initial_balance),
-        }
+        Account { balance: Mutex::new(initial_balance) }
     }
 
     /// The current balance.
@@ -67,8 +65,6 @@ impl Account {
     /// method here panics between its read and its write, so the balance
     /// is still consistent and it is safe to go on using it.
     fn lock(&self) -> MutexGuard<'_, u64> {
-        self.balance
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.balance.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
