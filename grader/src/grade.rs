@@ -18,7 +18,7 @@ use crate::run::canary::Canary;
 use crate::run::slots::Slots;
 use crate::run::{self, Observer, RunOutcome, Sandbox, TestCase};
 use crate::score::{self, ExercisePlan, PlanState, PlannedTest};
-use crate::scorecard::{SCHEMA_VERSION, Scorecard};
+use crate::scorecard::{Phases, SCHEMA_VERSION, Scorecard};
 use crate::submission::{self, SourceTree};
 
 /// Grades submissions against one course workspace.
@@ -67,7 +67,10 @@ impl Grader {
             plans.push(plan(exercise, state));
         }
 
+        let build_started = Instant::now();
         let executables = if ready.is_empty() { BTreeMap::new() } else { self.build(&ready, &scratch.path)? };
+        let build_secs = build_started.elapsed().as_secs_f64();
+        let list_started = Instant::now();
 
         let sandbox = Sandbox { scratch: scratch.path.join("tmp"), path: std::env::var_os("PATH").unwrap_or_default() };
         let mut cases: Vec<TestCase> = Vec::new();
@@ -88,8 +91,11 @@ impl Grader {
             };
         }
 
+        let list_secs = list_started.elapsed().as_secs_f64();
         let canary = Canary::calibrate(&self.cache);
+        let run_started = Instant::now();
         let records = run::run_all(&cases, &self.slots, &sandbox, observer);
+        let run_secs = run_started.elapsed().as_secs_f64();
         let infrastructure_error =
             if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) { canary.check() } else { None };
         let exercises = score::score(&plans, &records);
@@ -101,6 +107,12 @@ impl Grader {
             grader_version: env!("CARGO_PKG_VERSION").to_string(),
             submission: label.to_string(),
             duration_secs: score::round2(started.elapsed().as_secs_f64()),
+            phases: Phases {
+                build_secs: score::round2(build_secs),
+                list_secs: score::round2(list_secs),
+                run_secs: score::round2(run_secs),
+                runs: records.len() as u64,
+            },
             grader_peak_rss_mib: score::round2(peak_rss_mib()),
             infrastructure_error,
             tampered_files: self.tampered.clone(),

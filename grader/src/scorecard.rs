@@ -23,6 +23,9 @@ pub struct Scorecard {
     pub submission: String,
     /// Wall time of the whole grading, in seconds.
     pub duration_secs: f64,
+    /// Where the time went.
+    #[serde(default)]
+    pub phases: Phases,
     /// The grader process's peak resident memory so far, in MiB (its own,
     /// not the tests'): bounded whatever the tests print.
     pub grader_peak_rss_mib: f64,
@@ -46,6 +49,18 @@ pub struct Scorecard {
     /// Source constructs an instructor may want to review (an `unsafe`
     /// block, `std::process`, `include_str!` ...). They cost no points.
     pub review_flags: Vec<ReviewFlag>,
+}
+
+/// Wall time of each step of a grading, and how many test runs there were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phases {
+    /// Staging and compiling (waiting for the build lock included).
+    pub build_secs: f64,
+    /// Listing the tests of the test executables.
+    pub list_secs: f64,
+    /// Running every test run.
+    pub run_secs: f64,
+    pub runs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
