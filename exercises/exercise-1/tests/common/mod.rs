@@ -46,6 +46,11 @@ const MAX_ATTEMPTS_PER_ROUND: u64 = 50;
 /// passes (it found no violation) and says so on stderr.
 const TIME_BUDGET: Duration = Duration::from_secs(8);
 
+/// The longest span of calls that counts as running alongside the other
+/// thread: calls take microseconds; a thread descheduled in the middle of
+/// them takes milliseconds.
+const MAX_SPAN: Duration = Duration::from_micros(500);
+
 /// Each thread waits a random number of spin-loop hints, at most this many,
 /// between the start line and its first call, so that the two calls meet at
 /// every relative offset rather than always at the same one.
@@ -102,6 +107,18 @@ struct Seen {
     /// When this thread started its first call and finished its last.
     start: Instant,
     end: Instant,
+}
+
+impl Seen {
+    /// Whether this thread's calls and the other's really ran at the same
+    /// time: their spans overlap, and neither span is so long that its
+    /// thread was most likely taken off its core in the middle (a span that
+    /// includes a pause of a few milliseconds overlaps everything without
+    /// running alongside anything).
+    fn ran_alongside(&self, other: &Seen) -> bool {
+        let short = |seen: &Seen| seen.end.duration_since(seen.start) < MAX_SPAN;
+        self.start.max(other.start) < self.end.min(other.end) && short(self) && short(other)
+    }
 }
 
 /// One thread's record of a round: what it saw, or why it could not finish.
@@ -182,19 +199,19 @@ where
         // No next batch: the helper finds the slot empty and stops.
         line.wait();
         helper.join().expect("the test's helper thread panicked");
+        let test = thread::current().name().unwrap_or("test").trim_end_matches("-worker").to_string();
+        let seconds = started.elapsed().as_secs_f64();
         if counted < stress.rounds {
             eprintln!(
-                "note: only {counted} of {} rounds ran with both threads at the same time \
-                 ({attempts} attempts in {:.1} s): the machine is busy, so this run looked \
-                 less hard for races than usual",
-                stress.rounds,
-                started.elapsed().as_secs_f64()
+                "note ({test}): only {counted} of {} rounds ran with both threads at the same \
+                 time ({attempts} attempts in {seconds:.1} s): the machine is busy, so this run \
+                 looked less hard for races than usual",
+                stress.rounds
             );
         } else {
             eprintln!(
-                "{counted} rounds with both threads at the same time, out of {attempts} \
-                 attempts, in {:.2} s",
-                started.elapsed().as_secs_f64()
+                "{test}: {counted} rounds with both threads at the same time, out of {attempts} \
+                 attempts, in {seconds:.2} s"
             );
         }
     });
@@ -307,7 +324,7 @@ fn check_batch(stress: &Stress, mut counted: u64, batch: &Batch, mine: &[Outcome
         if let Err(problem) = check_round(round, [a, b], final_balance) {
             stress.fail(counted, problem);
         }
-        if a.start.max(b.start) < a.end.min(b.end) {
+        if a.ran_alongside(b) {
             counted += 1;
         }
     }
