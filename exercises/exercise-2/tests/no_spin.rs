@@ -25,10 +25,7 @@ const WAKES_WITHIN: Duration = Duration::from_secs(5);
 
 /// The CPU time the calling thread has used so far.
 fn thread_cpu_time() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `now` is a valid, writable timespec for the call to fill in.
     let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
     assert_eq!(status, 0, "could not read the thread's CPU clock");
@@ -45,9 +42,7 @@ struct Measured<R> {
 
 /// Runs `call` on a new thread, measuring that thread's own CPU time around
 /// it.
-fn measure_in_thread<R: Send + 'static>(
-    call: impl FnOnce() -> R + Send + 'static,
-) -> mpsc::Receiver<Measured<R>> {
+fn measure_in_thread<R: Send + 'static>(call: impl FnOnce() -> R + Send + 'static) -> mpsc::Receiver<Measured<R>> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         let (cpu_before, started) = (thread_cpu_time(), Instant::now());
@@ -62,9 +57,7 @@ fn wait_for<R>(receiver: &mpsc::Receiver<Measured<R>>, call: &str) -> Measured<R
     match receiver.recv_timeout(BLOCKED_FOR + WAKES_WITHIN) {
         Ok(measured) => measured,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!(
-                "{call} was never woken up: it stayed blocked after the queue changed (a lost wakeup)"
-            )
+            panic!("{call} was never woken up: it stayed blocked after the queue changed (a lost wakeup)")
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the thread calling {call} panicked"),
     }
@@ -91,11 +84,7 @@ fn a_blocked_pop_sleeps_instead_of_spinning() {
     thread::sleep(BLOCKED_FOR);
     queue.push(42).unwrap();
     let measured = wait_for(&popper, "pop");
-    assert_eq!(
-        measured.result,
-        Some(42),
-        "a waiting pop must return the item pushed while it waited"
-    );
+    assert_eq!(measured.result, Some(42), "a waiting pop must return the item pushed while it waited");
     assert_slept(&measured, "pop");
 }
 
@@ -110,15 +99,7 @@ fn a_blocked_push_sleeps_instead_of_spinning() {
     thread::sleep(BLOCKED_FOR);
     assert_eq!(queue.pop(), Some(1), "pop must return the oldest item");
     let measured = wait_for(&pusher, "push");
-    assert_eq!(
-        measured.result,
-        Ok(()),
-        "a waiting push must succeed once there is room"
-    );
-    assert_eq!(
-        queue.pop(),
-        Some(2),
-        "the waiting push must have added its item"
-    );
+    assert_eq!(measured.result, Ok(()), "a waiting push must succeed once there is room");
+    assert_eq!(queue.pop(), Some(2), "the waiting push must have added its item");
     assert_slept(&measured, "push");
 }

@@ -21,9 +21,7 @@ fn call(producers: Vec<Vec<u64>>, consumers: usize, capacity: usize) -> Result<u
     let shape = format!("parallel_sum({producers:?}, {consumers}, {capacity})");
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            parallel_sum(producers, consumers, capacity)
-        }));
+        let outcome = catch_unwind(AssertUnwindSafe(|| parallel_sum(producers, consumers, capacity)));
         let _ = sender.send(outcome.map_err(|_| ()));
     });
     match receiver.recv_timeout(FINISHES_WITHIN) {
@@ -39,11 +37,7 @@ fn call(producers: Vec<Vec<u64>>, consumers: usize, capacity: usize) -> Result<u
 
 #[test]
 fn parallel_sum_panics_when_consumers_or_capacity_is_zero() {
-    assert_eq!(
-        call(vec![], 1, 1),
-        Ok(0),
-        "parallel_sum(vec![], 1, 1) must return 0: there is nothing to sum"
-    );
+    assert_eq!(call(vec![], 1, 1), Ok(0), "parallel_sum(vec![], 1, 1) must return 0: there is nothing to sum");
     assert_eq!(
         call(vec![vec![1, 2]], 0, 4),
         Err(()),
@@ -58,24 +52,8 @@ fn parallel_sum_panics_when_consumers_or_capacity_is_zero() {
 
 #[test]
 fn parallel_sum_of_no_numbers_is_zero() {
-    assert_eq!(
-        call(vec![], 1, 1),
-        Ok(0),
-        "with no producers the total must be 0"
-    );
-    assert_eq!(
-        call(vec![], 1, 5),
-        Ok(0),
-        "with no producers the total must be 0"
-    );
-    assert_eq!(
-        call(vec![vec![], vec![], vec![]], 1, 2),
-        Ok(0),
-        "producers with no numbers must give a total of 0"
-    );
-    assert_eq!(
-        call(vec![vec![]], 1, 1),
-        Ok(0),
-        "a producer with no numbers must give a total of 0"
-    );
+    assert_eq!(call(vec![], 1, 1), Ok(0), "with no producers the total must be 0");
+    assert_eq!(call(vec![], 1, 5), Ok(0), "with no producers the total must be 0");
+    assert_eq!(call(vec![vec![], vec![], vec![]], 1, 2), Ok(0), "producers with no numbers must give a total of 0");
+    assert_eq!(call(vec![vec![]], 1, 1), Ok(0), "a producer with no numbers must give a total of 0");
 }

@@ -51,10 +51,7 @@ fn wait_for<R>(receiver: &mpsc::Receiver<R>, call: &str, if_stuck: &str) -> R {
     match receiver.recv_timeout(WAKES_WITHIN) {
         Ok(result) => result,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!(
-                "{call} was still blocked {} s later: {if_stuck}",
-                WAKES_WITHIN.as_secs()
-            )
+            panic!("{call} was still blocked {} s later: {if_stuck}", WAKES_WITHIN.as_secs())
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the thread calling {call} panicked"),
     }
@@ -65,10 +62,7 @@ fn wait_for<R>(receiver: &mpsc::Receiver<R>, call: &str, if_stuck: &str) -> R {
 fn wait_until_started(count: &AtomicUsize, expected: usize) {
     let deadline = Instant::now() + WAKES_WITHIN;
     while count.load(Ordering::SeqCst) < expected {
-        assert!(
-            Instant::now() < deadline,
-            "the test's threads did not start within {WAKES_WITHIN:?}"
-        );
+        assert!(Instant::now() < deadline, "the test's threads did not start within {WAKES_WITHIN:?}");
         thread::sleep(Duration::from_millis(1));
     }
 }
@@ -76,11 +70,7 @@ fn wait_until_started(count: &AtomicUsize, expected: usize) {
 #[test]
 fn new_panics_when_capacity_is_zero() {
     let queue = BoundedQueue::<u8>::new(1);
-    assert_eq!(
-        queue.capacity(),
-        1,
-        "new(1) must make a queue of capacity 1"
-    );
+    assert_eq!(queue.capacity(), 1, "new(1) must make a queue of capacity 1");
     let outcome = catch_unwind(|| BoundedQueue::<u8>::new(0));
     assert!(
         outcome.is_err(),
@@ -91,40 +81,22 @@ fn new_panics_when_capacity_is_zero() {
 #[test]
 fn capacity_len_and_is_empty_follow_the_contents() {
     let queue = BoundedQueue::new(3);
-    assert_eq!(
-        queue.capacity(),
-        3,
-        "capacity() must return the capacity given to new"
-    );
+    assert_eq!(queue.capacity(), 3, "capacity() must return the capacity given to new");
     assert_eq!(queue.len(), 0, "a new queue must be empty");
     assert!(queue.is_empty(), "a new queue must be empty");
     assert!(!queue.is_closed(), "a new queue must be open");
     for (pushed, item) in (1..=3).enumerate() {
-        assert_eq!(
-            queue.push(item),
-            Ok(()),
-            "push must succeed while the queue has room"
-        );
+        assert_eq!(queue.push(item), Ok(()), "push must succeed while the queue has room");
         assert_eq!(queue.len(), pushed + 1, "len() must count the items pushed");
-        assert!(
-            !queue.is_empty(),
-            "is_empty() must be false once an item was pushed"
-        );
+        assert!(!queue.is_empty(), "is_empty() must be false once an item was pushed");
     }
-    assert_eq!(
-        queue.capacity(),
-        3,
-        "capacity() must not change as items come and go"
-    );
+    assert_eq!(queue.capacity(), 3, "capacity() must not change as items come and go");
     assert_eq!(queue.pop(), Some(1), "pop must return the oldest item");
     assert_eq!(queue.len(), 2, "len() must drop by one after pop");
     assert_eq!(queue.pop(), Some(2), "pop must return the oldest item");
     assert_eq!(queue.pop(), Some(3), "pop must return the oldest item");
     assert_eq!(queue.len(), 0, "len() must be 0 once every item was popped");
-    assert!(
-        queue.is_empty(),
-        "is_empty() must be true once every item was popped"
-    );
+    assert!(queue.is_empty(), "is_empty() must be true once every item was popped");
 }
 
 #[test]
@@ -133,19 +105,11 @@ fn items_come_out_in_fifo_order() {
     for item in ["a", "b", "c"] {
         queue.push(item).unwrap();
     }
-    assert_eq!(
-        queue.pop(),
-        Some("a"),
-        "pop must return the oldest item first"
-    );
+    assert_eq!(queue.pop(), Some("a"), "pop must return the oldest item first");
     queue.push("d").unwrap();
     queue.push("e").unwrap();
     let rest: Vec<_> = (0..4).map(|_| queue.pop().unwrap()).collect();
-    assert_eq!(
-        rest,
-        ["b", "c", "d", "e"],
-        "items must come out in the order they went in"
-    );
+    assert_eq!(rest, ["b", "c", "d", "e"], "items must come out in the order they went in");
 
     // Across threads: one producer, one consumer, far more items than fit.
     const ITEMS: u32 = 20_000;
@@ -185,20 +149,12 @@ fn push_to_a_closed_queue_hands_the_item_back() {
         Err("refused".to_string()),
         "push to a closed queue must return Err with the very item it was given"
     );
-    assert_eq!(
-        queue.len(),
-        1,
-        "a refused push must not add its item to the queue"
-    );
+    assert_eq!(queue.len(), 1, "a refused push must not add its item to the queue");
 
     let full = BoundedQueue::new(1);
     full.push(1).unwrap();
     full.close();
-    assert_eq!(
-        full.push(2),
-        Err(2),
-        "push to a closed, full queue must return Err(item) at once, not block"
-    );
+    assert_eq!(full.push(2), Err(2), "push to a closed, full queue must return Err(item) at once, not block");
 }
 
 #[test]
@@ -208,11 +164,7 @@ fn items_pushed_before_close_are_still_delivered() {
         queue.push(item).unwrap();
     }
     queue.close();
-    assert_eq!(
-        queue.len(),
-        3,
-        "close must not throw away the items in the queue"
-    );
+    assert_eq!(queue.len(), 3, "close must not throw away the items in the queue");
     for item in 1..=3 {
         assert_eq!(
             queue.pop(),
@@ -220,16 +172,8 @@ fn items_pushed_before_close_are_still_delivered() {
             "pop after close must still deliver the items pushed before close, oldest first"
         );
     }
-    assert_eq!(
-        queue.pop(),
-        None,
-        "pop must return None once the queue is closed and empty"
-    );
-    assert_eq!(
-        queue.pop(),
-        None,
-        "pop must keep returning None on a closed, empty queue"
-    );
+    assert_eq!(queue.pop(), None, "pop must return None once the queue is closed and empty");
+    assert_eq!(queue.pop(), None, "pop must keep returning None on a closed, empty queue");
 }
 
 #[test]
@@ -241,16 +185,8 @@ fn pop_returns_none_only_once_closed_and_empty() {
     };
     assert_still_blocked(&popper, "pop", "while the queue is empty and open");
     queue.push(7).unwrap();
-    let got = wait_for(
-        &popper,
-        "pop",
-        "push did not wake the consumer waiting in pop",
-    );
-    assert_eq!(
-        got,
-        Some(7),
-        "a waiting pop must return the item pushed while it waited"
-    );
+    let got = wait_for(&popper, "pop", "push did not wake the consumer waiting in pop");
+    assert_eq!(got, Some(7), "a waiting pop must return the item pushed while it waited");
 
     let popper = {
         let queue = queue.clone();
@@ -258,15 +194,8 @@ fn pop_returns_none_only_once_closed_and_empty() {
     };
     assert_still_blocked(&popper, "pop", "while the queue is empty and open");
     queue.close();
-    let got = wait_for(
-        &popper,
-        "pop",
-        "close did not wake the consumer waiting in pop",
-    );
-    assert_eq!(
-        got, None,
-        "pop must return None once the queue is closed and empty"
-    );
+    let got = wait_for(&popper, "pop", "close did not wake the consumer waiting in pop");
+    assert_eq!(got, None, "pop must return None once the queue is closed and empty");
 }
 
 #[test]
@@ -281,27 +210,11 @@ fn push_blocks_while_the_queue_is_full() {
     assert_still_blocked(&pusher, "push", "while the queue is full");
     assert_eq!(queue.len(), 2, "len() must never exceed the capacity");
     assert_eq!(queue.pop(), Some(1), "pop must return the oldest item");
-    let pushed = wait_for(
-        &pusher,
-        "push",
-        "pop did not wake the producer waiting in push",
-    );
-    assert_eq!(
-        pushed,
-        Ok(()),
-        "a waiting push must succeed once there is room"
-    );
+    let pushed = wait_for(&pusher, "push", "pop did not wake the producer waiting in push");
+    assert_eq!(pushed, Ok(()), "a waiting push must succeed once there is room");
     assert_eq!(queue.len(), 2, "the waiting push must have added its item");
-    assert_eq!(
-        queue.pop(),
-        Some(2),
-        "items must come out in the order they went in"
-    );
-    assert_eq!(
-        queue.pop(),
-        Some(3),
-        "items must come out in the order they went in"
-    );
+    assert_eq!(queue.pop(), Some(2), "items must come out in the order they went in");
+    assert_eq!(queue.pop(), Some(3), "items must come out in the order they went in");
 }
 
 #[test]
@@ -314,26 +227,14 @@ fn a_blocked_push_gets_its_item_back_when_the_queue_is_closed() {
     };
     assert_still_blocked(&pusher, "push", "while the queue is full");
     queue.close();
-    let pushed = wait_for(
-        &pusher,
-        "push",
-        "close did not wake the producer waiting in push",
-    );
+    let pushed = wait_for(&pusher, "push", "close did not wake the producer waiting in push");
     assert_eq!(
         pushed,
         Err("second".to_string()),
         "a push blocked on a full queue must return Err(item) when the queue is closed"
     );
-    assert_eq!(
-        queue.pop(),
-        Some("first".to_string()),
-        "close must not throw away the queued item"
-    );
-    assert_eq!(
-        queue.pop(),
-        None,
-        "pop must return None once the queue is closed and empty"
-    );
+    assert_eq!(queue.pop(), Some("first".to_string()), "close must not throw away the queued item");
+    assert_eq!(queue.pop(), None, "pop must return None once the queue is closed and empty");
 }
 
 #[test]
@@ -356,10 +257,7 @@ fn close_wakes_every_blocked_consumer() {
     let deadline = Instant::now() + WAKES_WITHIN;
     for woken in 0..CONSUMERS {
         match results.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(popped) => assert_eq!(
-                popped, None,
-                "pop must return None once the queue is closed and empty"
-            ),
+            Ok(popped) => assert_eq!(popped, None, "pop must return None once the queue is closed and empty"),
             Err(mpsc::RecvTimeoutError::Timeout) => panic!(
                 "close woke only {woken} of {CONSUMERS} consumers blocked in pop; the others sleep \
                  forever: close must wake every waiting thread (notify_all), not just one"
@@ -403,11 +301,7 @@ fn close_wakes_every_blocked_producer() {
             Err(mpsc::RecvTimeoutError::Disconnected) => panic!("a thread calling push panicked"),
         }
     }
-    assert_eq!(
-        queue.len(),
-        2,
-        "refused pushes must not add their items to the queue"
-    );
+    assert_eq!(queue.len(), 2, "refused pushes must not add their items to the queue");
 }
 
 #[test]
@@ -416,25 +310,10 @@ fn closing_twice_is_harmless() {
     queue.push(1).unwrap();
     queue.close();
     queue.close();
-    assert!(
-        queue.is_closed(),
-        "the queue must stay closed after a second close"
-    );
-    assert_eq!(
-        queue.push(2),
-        Err(2),
-        "push must still hand the item back after a second close"
-    );
-    assert_eq!(
-        queue.pop(),
-        Some(1),
-        "a second close must not throw away queued items"
-    );
-    assert_eq!(
-        queue.pop(),
-        None,
-        "pop must return None once the queue is closed and empty"
-    );
+    assert!(queue.is_closed(), "the queue must stay closed after a second close");
+    assert_eq!(queue.push(2), Err(2), "push must still hand the item back after a second close");
+    assert_eq!(queue.pop(), Some(1), "a second close must not throw away queued items");
+    assert_eq!(queue.pop(), None, "pop must return None once the queue is closed and empty");
 
     // Two threads closing at once while a consumer waits.
     let queue = Arc::new(BoundedQueue::<u8>::new(1));
@@ -452,19 +331,9 @@ fn closing_twice_is_harmless() {
     for closer in &closers {
         wait_for(closer, "close", "close must never block");
     }
-    let got = wait_for(
-        &popper,
-        "pop",
-        "close did not wake the consumer waiting in pop",
-    );
-    assert_eq!(
-        got, None,
-        "pop must return None once the queue is closed and empty"
-    );
-    assert!(
-        queue.is_closed(),
-        "the queue must be closed after two concurrent closes"
-    );
+    let got = wait_for(&popper, "pop", "close did not wake the consumer waiting in pop");
+    assert_eq!(got, None, "pop must return None once the queue is closed and empty");
+    assert!(queue.is_closed(), "the queue must be closed after two concurrent closes");
 }
 
 /// Answers "does `T` implement Send / Sync?" at run time, so that a queue
@@ -499,23 +368,14 @@ fn queue_is_send_and_sync_for_send_items() {
     // `Cell` is Send but not Sync: the queue must still be shareable, because
     // only one thread at a time ever touches an item.
     let bounds = [
-        (
-            Probe::<BoundedQueue<Cell<u32>>>::SEND,
-            "BoundedQueue<T> must be Send when T: Send",
-        ),
+        (Probe::<BoundedQueue<Cell<u32>>>::SEND, "BoundedQueue<T> must be Send when T: Send"),
         (
             SyncProbe::<BoundedQueue<Cell<u32>>>::SYNC,
             "BoundedQueue<T> must be Sync when T is Send (even if T is not Sync): \
              the items are only reached through the lock",
         ),
-        (
-            Probe::<BoundedQueue<String>>::SEND,
-            "BoundedQueue<String> must be Send",
-        ),
-        (
-            SyncProbe::<BoundedQueue<String>>::SYNC,
-            "BoundedQueue<String> must be Sync",
-        ),
+        (Probe::<BoundedQueue<String>>::SEND, "BoundedQueue<String> must be Send"),
+        (SyncProbe::<BoundedQueue<String>>::SYNC, "BoundedQueue<String> must be Sync"),
     ];
     for (holds, requirement) in bounds {
         assert!(holds, "{requirement}");
@@ -535,11 +395,7 @@ fn queue_is_send_and_sync_for_send_items() {
         in_thread(move || (shared.pop(), shared.pop()))
     };
     shared.push("shared".to_string()).unwrap();
-    let got = wait_for(
-        &popper,
-        "pop",
-        "push did not wake the consumer waiting in pop",
-    );
+    let got = wait_for(&popper, "pop", "push did not wake the consumer waiting in pop");
     assert_eq!(
         got,
         (Some("moved".to_string()), Some("shared".to_string())),

@@ -49,17 +49,11 @@ struct Shared<P> {
 
 impl<P> Shared<P> {
     fn record(&self, failure: String) {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert(failure);
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(failure);
     }
 
     fn failure(&self) -> Option<String> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -106,11 +100,7 @@ fn lined_up_rounds<P: Send + Sync + 'static>(
         STALL,
         move || {
             let round = on_stall.round.load(Ordering::SeqCst);
-            stalled_in(
-                &stress_on_stall,
-                round,
-                &on_stall.failure().unwrap_or_else(|| stalled.to_string()),
-            )
+            stalled_in(&stress_on_stall, round, &on_stall.failure().unwrap_or_else(|| stalled.to_string()))
         },
         move |progress| {
             let _release = AbandonOnDrop(shared.clone());
@@ -121,12 +111,7 @@ fn lined_up_rounds<P: Send + Sync + 'static>(
                     thread::spawn(move || {
                         // Three waits per round: the plan is ready, start, done.
                         while shared.barrier.wait() {
-                            let plan = shared
-                                .plan
-                                .lock()
-                                .unwrap()
-                                .clone()
-                                .expect("a plan for the round");
+                            let plan = shared.plan.lock().unwrap().clone().expect("a plan for the round");
                             if !shared.barrier.wait() {
                                 break;
                             }
@@ -134,10 +119,7 @@ fn lined_up_rounds<P: Send + Sync + 'static>(
                                 Ok(Ok(())) => {}
                                 Ok(Err(failure)) => shared.record(failure),
                                 Err(panic) => {
-                                    shared.record(format!(
-                                        "a test thread panicked: {}",
-                                        panic_message(&*panic)
-                                    ));
+                                    shared.record(format!("a test thread panicked: {}", panic_message(&*panic)));
                                     shared.barrier.abandon();
                                 }
                             }
@@ -204,9 +186,7 @@ fn pop_never_returns_none_while_the_queue_is_open() {
             if index == 0 {
                 let total: usize = plan.takes.iter().sum();
                 for item in 0..total as u32 {
-                    plan.queue
-                        .push(item)
-                        .map_err(|_| "push returned Err although the queue was never closed")?;
+                    plan.queue.push(item).map_err(|_| "push returned Err although the queue was never closed")?;
                 }
                 return Ok(());
             }
@@ -283,9 +263,7 @@ fn len_never_exceeds_capacity() {
             // finish the round; the failure is reported once it has.
             let mut worst = 0;
             for item in 0..plan.gives[index] as u32 {
-                plan.queue
-                    .push(item)
-                    .map_err(|_| "push returned Err although the queue was never closed")?;
+                plan.queue.push(item).map_err(|_| "push returned Err although the queue was never closed")?;
                 worst = worst.max(plan.queue.len());
             }
             if worst > capacity {
@@ -336,9 +314,7 @@ fn every_item_is_delivered_exactly_once_in_order() {
         |index, plan| {
             if index < PRODUCERS {
                 for seq in 0..plan.gives[index] {
-                    plan.queue
-                        .push((index, seq))
-                        .map_err(|_| "push returned Err before the queue was closed")?;
+                    plan.queue.push((index, seq)).map_err(|_| "push returned Err before the queue was closed")?;
                 }
                 // The last producer to finish closes the queue.
                 if plan.finished.fetch_add(1, Ordering::SeqCst) + 1 == PRODUCERS {
@@ -368,9 +344,7 @@ fn every_item_is_delivered_exactly_once_in_order() {
                 let mut last = [None; PRODUCERS];
                 for &(producer, seq) in received.iter() {
                     if !seen.insert((producer, seq)) {
-                        return Err(format!(
-                            "item {seq} of producer {producer} was popped twice"
-                        ));
+                        return Err(format!("item {seq} of producer {producer} was popped twice"));
                     }
                     if last[producer].is_some_and(|previous| previous > seq) {
                         return Err(format!(
@@ -420,11 +394,7 @@ fn parallel_sum_adds_every_number_exactly_once() {
             for round in 0..stress.rounds {
                 worker_round.store(round, Ordering::SeqCst);
                 let producers: Vec<Vec<u64>> = (0..rng.random_range(0..=4))
-                    .map(|_| {
-                        (0..rng.random_range(0..=200))
-                            .map(|_| rng.random_range(1..=100))
-                            .collect()
-                    })
+                    .map(|_| (0..rng.random_range(0..=200)).map(|_| rng.random_range(1..=100)).collect())
                     .collect();
                 let consumers = rng.random_range(1..=3);
                 let capacity = rng.random_range(1..=4);
