@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{grader, run, serial, workspace};
+use common::{copy_dir, grader, run, serial, workspace};
 
 /// A class of four submissions with outcomes that do not depend on timing:
 /// the reference solution, one that panics, one that does not compile and
@@ -23,18 +23,6 @@ fn class() -> tempfile::TempDir {
         copy_dir(&workspace().join("fixtures").join(fixture), &class.path().join(name));
     }
     class
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn batch(class: &Path, out: &Path, extra: &[&str]) -> String {

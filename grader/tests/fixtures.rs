@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{Expected, check_schema, fixtures, grader, run, serial};
+use common::{Expected, check_schema, copy_dir, fixtures, grader, run, serial};
 
 #[test]
 fn every_fixture_gets_its_expected_outcome() {
@@ -49,16 +49,4 @@ fn every_fixture_gets_its_expected_outcome() {
         }
     }
     assert!(problems.is_empty(), "{} mismatches:\n{}", problems.len(), problems.join("\n"));
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

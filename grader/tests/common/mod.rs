@@ -222,3 +222,16 @@ pub fn fixtures() -> Vec<PathBuf> {
     fixtures.sort();
     fixtures
 }
+
+/// Copies the folder `from` to `to` (regular files and folders).
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
