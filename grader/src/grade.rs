@@ -16,7 +16,7 @@ use crate::discover::{Exercise, Workspace};
 use crate::error::{GraderError, Result};
 use crate::run::canary::Canary;
 use crate::run::slots::Slots;
-use crate::run::{self, Observer, RunOutcome, Sandbox, TestCase};
+use crate::run::{self, INCONCLUSIVE_ATTEMPTS, Observer, RunOutcome, Sandbox, TestCase};
 use crate::score::{self, ExercisePlan, PlanState, PlannedTest};
 use crate::scorecard::{Phases, SCHEMA_VERSION, Scorecard};
 use crate::submission::{self, SourceTree};
@@ -96,7 +96,16 @@ impl Grader {
         let run_started = Instant::now();
         let records = run::run_all(&cases, &self.slots, &sandbox, observer);
         let run_secs = run_started.elapsed().as_secs_f64();
-        let infrastructure_error = if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) {
+        let inconclusive = records.iter().find(|r| r.outcome == RunOutcome::Inconclusive);
+        let infrastructure_error = if let Some(record) = inconclusive {
+            Some(format!(
+                "{} {} could not look for its bug in {INCONCLUSIVE_ATTEMPTS} attempts: {}; grade this submission \
+                 again when the machine is less busy",
+                record.exercise,
+                record.test,
+                record.message.as_deref().unwrap_or("inconclusive")
+            ))
+        } else if records.iter().any(|r| r.outcome == RunOutcome::TimedOut) {
             // Measured with every job slot held, so that the grader's own
             // other work (a batch's other gradings and builds) does not count
             // as load.

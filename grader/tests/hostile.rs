@@ -230,3 +230,52 @@ fn timeouts_on_a_starved_machine_are_an_infrastructure_error_not_zeros() {
     let card: serde_json::Value = serde_json::from_str(&fs::read_to_string(&scorecard).unwrap()).unwrap();
     assert!(card["infrastructure_error"].as_str().is_some_and(|m| m.contains("too loaded")), "{card:#}");
 }
+
+#[test]
+fn a_run_that_says_it_is_inconclusive_is_rerun_and_never_passes() {
+    let _serial = serial();
+    // The reference solution, whose `balance` also prints the line by which
+    // a starved test says it could not look for races: every run of a test
+    // that reads the balance claims to be inconclusive.
+    let (dir, src) = submission_with_solution();
+    let lib = src.join("lib.rs");
+    let code = fs::read_to_string(&lib).unwrap();
+    let marked = code.replacen(
+        "pub fn balance(&self) -> u64 {",
+        &format!(
+            "pub fn balance(&self) -> u64 {{\n        use std::io::Write as _;\n        \
+             let _ = std::io::stderr().write_all(b\"{} faked\\n\");",
+            grader::run::INCONCLUSIVE_MARKER
+        ),
+        1,
+    );
+    assert_ne!(marked, code, "the solution's `balance` signature changed; update this test");
+    fs::write(&lib, marked).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let scorecard = out.path().join("card.json");
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+        .current_dir(workspace())
+        .args(["grade", "--exercise", "exercise-1", "--repeat", "1", "--quiet", "--output"])
+        .arg(&scorecard)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "an inconclusive grading exits 2:\n{stderr}");
+    let card: serde_json::Value = serde_json::from_str(&fs::read_to_string(&scorecard).unwrap()).unwrap();
+    let reason = card["infrastructure_error"].as_str().unwrap_or_default();
+    assert!(reason.contains("could not look for its bug in 3 attempts") && reason.contains("faked"), "{card:#}");
+    let exercise = exercise(&card, "exercise-1");
+    // Every test reads the balance, so no run of any test counts as a pass.
+    for test in exercise["tests"].as_array().unwrap() {
+        assert_eq!(test["passed_runs"], 0, "{test:#}");
+        assert!(test["message"].as_str().is_some_and(|m| m.contains("inconclusive run")), "{test:#}");
+    }
+    assert_eq!(exercise["score"], 0.0, "a claimed inconclusive run earned points: {exercise:#}");
+}
+
+#[test]
+fn the_grader_and_the_tests_agree_on_the_inconclusive_marker() {
+    assert_eq!(grader::run::INCONCLUSIVE_MARKER, testkit::INCONCLUSIVE_MARKER);
+}

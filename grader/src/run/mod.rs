@@ -28,6 +28,12 @@ const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The variables through which the stress tests take their inputs.
 pub const SEED_ENV: &str = "STRESS_SEED";
 pub const ROUNDS_ENV: &str = "STRESS_ROUNDS";
+/// Starts the line by which a passing test says that it could not look for
+/// its bug properly (the course's `testkit::inconclusive`).
+pub const INCONCLUSIVE_MARKER: &str = "testkit: inconclusive run:";
+/// How many times an inconclusive run is tried in all before the grading
+/// reports an infrastructure error.
+pub const INCONCLUSIVE_ATTEMPTS: u32 = 3;
 
 /// One test to run, with how to run it.
 #[derive(Debug, Clone)]
@@ -53,6 +59,9 @@ pub enum RunOutcome {
     Passed,
     Failed,
     TimedOut,
+    /// The test passed but said it could not look for its bug properly (a
+    /// starved machine): neither a pass nor the student's failure.
+    Inconclusive,
 }
 
 /// What happened in one run of one test. Scoring reads only these.
@@ -124,7 +133,16 @@ pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &
                         let case = &cases[index];
                         let _held = if case.exclusive { slots.acquire_all() } else { slots.acquire(1) };
                         observer.run_started(case, run);
-                        let record = run_one(case, run, sandbox);
+                        // An inconclusive run is tried again at once, still
+                        // holding its slots: the load that starved it may
+                        // have passed.
+                        let mut record = run_one(case, run, sandbox);
+                        for _ in 1..INCONCLUSIVE_ATTEMPTS {
+                            if record.outcome != RunOutcome::Inconclusive {
+                                break;
+                            }
+                            record = run_one(case, run, sandbox);
+                        }
                         observer.run_finished(case, &record);
                         records.lock().expect("records lock").push(((index, run), record));
                     }
@@ -285,7 +303,15 @@ pub fn interpret(
         Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => {
             (RunOutcome::Failed, Some(format!("the test executable has no test named `{test}`")))
         }
-        Exit::Code(0) if sentinel_reached => (RunOutcome::Passed, None),
+        // The marker can only turn a pass into a rerun, never a failure into
+        // a pass, so code under test gains nothing by printing it.
+        Exit::Code(0) if sentinel_reached => match output.lines().find_map(|l| l.strip_prefix(INCONCLUSIVE_MARKER)) {
+            Some(reason) => (
+                RunOutcome::Inconclusive,
+                Some(format!("inconclusive run (the machine was too busy): {}", truncate_chars(reason.trim(), 500))),
+            ),
+            None => (RunOutcome::Passed, None),
+        },
         Exit::Code(0) => (
             RunOutcome::Failed,
             Some(
@@ -437,5 +463,18 @@ mod tests {
 
         let (_, message) = interpret("t", &result(Exit::Code(3), ""), false, limit);
         assert!(message.unwrap().contains("exited with status 3"));
+    }
+
+    #[test]
+    fn the_inconclusive_marker_turns_a_pass_into_a_rerun_and_never_a_failure_into_a_pass() {
+        let limit = Duration::from_secs(30);
+        let marker =
+            format!("\nrunning 2 tests\n{INCONCLUSIVE_MARKER} t: only 3 of 10000 rounds overlapped\ntest t ... ok\n");
+        let (outcome, message) = interpret("t", &result(Exit::Code(0), &marker), true, limit);
+        assert_eq!(outcome, RunOutcome::Inconclusive);
+        assert!(message.unwrap().contains("only 3 of 10000 rounds"));
+        let failed = format!("{INCONCLUSIVE_MARKER} t\n{FAILED_RUN}");
+        assert_eq!(interpret("two_withdrawals", &result(Exit::Code(101), &failed), true, limit).0, RunOutcome::Failed);
+        assert_eq!(interpret("t", &result(Exit::Code(0), &marker), false, limit).0, RunOutcome::Failed);
     }
 }

@@ -46,6 +46,14 @@ const MAX_ATTEMPTS_PER_ROUND: u64 = 50;
 /// passes (it found no violation) and says so on stderr.
 const TIME_BUDGET: Duration = Duration::from_secs(8);
 
+/// A run that counted fewer than this share of its rounds (1 in 10) could
+/// not look for races properly: the rarest known bug shows in 0.9% of the
+/// counted rounds, so a tenth of the rounds still expects dozens of catches,
+/// but far fewer may see none. Such a run still passes, and reports itself
+/// as inconclusive (`testkit::inconclusive`) so that the grader runs it
+/// again instead of trusting it.
+const CONCLUSIVE_SHARE: u64 = 10;
+
 /// The longest span of calls that counts as running alongside the other
 /// thread: calls take microseconds; a thread descheduled in the middle of
 /// them takes milliseconds.
@@ -201,7 +209,14 @@ where
         helper.join().expect("the test's helper thread panicked");
         let test = thread::current().name().unwrap_or("test").trim_end_matches("-worker").to_string();
         let seconds = started.elapsed().as_secs_f64();
-        if counted < stress.rounds {
+        if counted < stress.rounds.div_ceil(CONCLUSIVE_SHARE) {
+            testkit::inconclusive(&format!(
+                "{test}: only {counted} of {} rounds ran with both threads at the same time \
+                 ({attempts} attempts in {seconds:.1} s): the machine is too busy for this test to look for \
+                 races; it found none, but rerun it on a quieter machine",
+                stress.rounds
+            ));
+        } else if counted < stress.rounds {
             eprintln!(
                 "note ({test}): only {counted} of {} rounds ran with both threads at the same \
                  time ({attempts} attempts in {seconds:.1} s): the machine is busy, so this run \
