@@ -7,7 +7,8 @@
 #      running the same tests (exercise-3's reference solution: 14 tests of
 #      a few milliseconds, so the time is nearly all overhead) the same
 #      number of times (20) with the same parallelism (2), side by side;
-#   3. a batch of fixture submissions with --jobs 1 and the default.
+#   3. a batch of 20 full submissions with --jobs 1 and the default, and
+#      the same batch in 2 shards merged into one gradebook.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,16 +54,41 @@ for i in 1 2 3; do
 done
 unset CARGO_TARGET_DIR
 
-echo "== batch of fixture submissions (the first four fixtures of each exercise), warm"
+echo "== batch of 20 full submissions, warm"
+# A class of 20 full submissions: each is the reference solution with one
+# exercise replaced by a fixture (the first four fixtures of each exercise
+# whose expected outcome does not depend on chance), as a class in which
+# every student left one bug or wrote one alternative.
 class=$out/class
 rm -rf "$class" && mkdir -p "$class"
 for n in 1 2 3 4 5; do
-  for f in $(ls -d fixtures/exercise-$n-* | head -4); do cp -r "$f" "$class/"; done
+  for f in $(ls -d fixtures/exercise-$n-* | while read -r d; do grep -q '"sometimes"' "$d/expected.toml" || echo "$d"; done | head -4); do
+    name=$(basename "$f")
+    cp -r solutions "$class/$name"
+    rm -rf "$class/$name/exercises/exercise-$n/src"
+    cp -r "$f/exercises/exercise-$n/src" "$class/$name/exercises/exercise-$n/src"
+  done
 done
 count=$(ls "$class" | wc -l)
 "$grader" batch "$class" --output-dir "$out/batch-warmup" --quiet --repeat 1 >/dev/null 2>&1 || true
 for jobs in 1 2; do
   t0=$(now); "$grader" batch "$class" --output-dir "$out/batch-jobs-$jobs" --jobs "$jobs" --force --quiet; t1=$(now)
   wall=$(echo "$t1 - $t0" | bc)
-  printf 'batch of %d, --jobs %d: %.1f s, %.1f s per submission\n' "$count" "$jobs" "$wall" "$(echo "$wall / $count" | bc -l)"
+  printf 'batch of %d full submissions, --jobs %d: %.1f s, %.1f s per submission\n' "$count" "$jobs" "$wall" \
+    "$(echo "$wall / $count" | bc -l)"
 done
+
+echo "== the same class in 2 shards, one after the other, merged"
+rm -rf "$out/shard-1" "$out/shard-2" "$out/merged"
+t0=$(now)
+"$grader" batch "$class" --output-dir "$out/shard-1" --shard 1/2 --quiet
+"$grader" batch "$class" --output-dir "$out/shard-2" --shard 2/2 --quiet
+"$grader" merge "$out/shard-1" "$out/shard-2" --output-dir "$out/merged" >/dev/null
+t1=$(now)
+printf 'two shards and merge: %.1f s\n' "$(echo "$t1 - $t0" | bc)"
+if cmp -s "$out/merged/grades.csv" "$out/batch-jobs-2/grades.csv"; then
+  echo "merged gradebook: identical to the unsharded batch's"
+else
+  echo "merged gradebook differs from the unsharded batch's:"
+  diff "$out/batch-jobs-2/grades.csv" "$out/merged/grades.csv" || true
+fi
