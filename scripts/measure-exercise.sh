@@ -50,6 +50,8 @@ for line in sys.stdin:
 binaries=$(ls "$work/bin")
 echo "$name $exercise: binaries $(echo $binaries | tr '\n' ' ')"
 
+# What `cargo test` would add from .cargo/config.toml's [env].
+export RAYON_NUM_THREADS=4
 load() { cut -d' ' -f1 /proc/loadavg; }
 start_load=$(load)
 start=$(date +%s.%N)
