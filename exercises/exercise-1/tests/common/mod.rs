@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use exercise_1::Account;
-use testkit::{StdRng, Stress};
+use testkit::{Progress, StdRng, Stress};
 
 mod start_line;
 use start_line::StartLine;
@@ -31,9 +31,10 @@ use start_line::StartLine;
 /// the helper thread waits for the next one.
 const BATCH: u64 = 256;
 
-/// How long no batch may finish before the watchdog fails the test. A batch
-/// takes well under a millisecond, so only a thread that is stuck (a lock
-/// that is never released, a loop that never ends) gets near it.
+/// How long no round may finish before the watchdog fails the test. A round
+/// takes microseconds, and tens of milliseconds on a machine starved by
+/// dozens of busy threads, so only a thread that is stuck (a lock that is
+/// never released, a loop that never ends) gets near it.
 const STALL: Duration = Duration::from_secs(5);
 
 /// A round counts only if the two threads' calls really overlapped in time.
@@ -171,7 +172,7 @@ where
                 .spawn(move || {
                     while line.wait() {
                         let Some(batch) = lock(&next_batch).take() else { break };
-                        let outcomes = run_side(&batch, 1, &line);
+                        let outcomes = run_side(&batch, 1, &line, None);
                         if outcome_sender.send(outcomes).is_err() {
                             break;
                         }
@@ -194,7 +195,7 @@ where
             let batch = Arc::new(Batch { rounds, accounts, delays });
             *lock(&next_batch) = Some(Arc::clone(&batch));
             line.wait();
-            let mine = run_side(&batch, 0, &line);
+            let mine = run_side(&batch, 0, &line, Some(&progress));
             // The helper sends its outcomes before it reaches this line, so
             // they are there when it opens (or soon after, if a panic made
             // the threads leave the line early).
@@ -250,7 +251,7 @@ impl Drop for AbandonOnDrop {
 
 /// Plays one thread's side of every round of `batch`. Stops at the first
 /// panic (after recording it) and makes the other thread stop too.
-fn run_side(batch: &Batch, side: usize, barrier: &StartLine) -> Vec<Outcome> {
+fn run_side(batch: &Batch, side: usize, barrier: &StartLine, progress: Option<&Progress>) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(batch.rounds.len());
     for ((round, account), delays) in batch.rounds.iter().zip(&batch.accounts).zip(&batch.delays) {
         let ops = &round.threads[side];
@@ -298,6 +299,12 @@ fn run_side(batch: &Batch, side: usize, barrier: &StartLine) -> Vec<Outcome> {
         if failed {
             barrier.abandon();
             break;
+        }
+        // Progress is every finished round, not every batch: on a starved
+        // machine a batch of lined-up rounds can take longer than the stall
+        // limit although no call is stuck, and only a stuck call may fail.
+        if let Some(progress) = progress {
+            progress.tick();
         }
     }
     outcomes
