@@ -44,7 +44,9 @@ pub const INCONCLUSIVE_MARKER: &str = "testkit: inconclusive run:";
 /// infrastructure error instead of a grade when no run is conclusive.
 pub fn inconclusive(reason: &str) {
     use std::io::Write;
-    let line = format!("{INCONCLUSIVE_MARKER} {}\n", reason.replace('\n', " "));
+    // libtest may have printed "test name ... " without a line break yet:
+    // the marker starts a line of its own.
+    let line = format!("\n{INCONCLUSIVE_MARKER} {}\n", reason.replace('\n', " "));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 

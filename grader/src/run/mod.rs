@@ -305,8 +305,9 @@ pub fn interpret(
         }
         // The marker can only turn a pass into a rerun, never a failure into
         // a pass, so code under test gains nothing by printing it.
-        Exit::Code(0) if sentinel_reached => match output.lines().find_map(|l| l.strip_prefix(INCONCLUSIVE_MARKER)) {
-            Some(reason) => (
+        // It may follow libtest's "test name ... " on the same line.
+        Exit::Code(0) if sentinel_reached => match output.lines().find_map(|l| l.split_once(INCONCLUSIVE_MARKER)) {
+            Some((_, reason)) => (
                 RunOutcome::Inconclusive,
                 Some(format!("inconclusive run (the machine was too busy): {}", truncate_chars(reason.trim(), 500))),
             ),
@@ -469,7 +470,7 @@ mod tests {
     fn the_inconclusive_marker_turns_a_pass_into_a_rerun_and_never_a_failure_into_a_pass() {
         let limit = Duration::from_secs(30);
         let marker =
-            format!("\nrunning 2 tests\n{INCONCLUSIVE_MARKER} t: only 3 of 10000 rounds overlapped\ntest t ... ok\n");
+            format!("\nrunning 2 tests\ntest t ... {INCONCLUSIVE_MARKER} t: only 3 of 10000 rounds overlapped\nok\n");
         let (outcome, message) = interpret("t", &result(Exit::Code(0), &marker), true, limit);
         assert_eq!(outcome, RunOutcome::Inconclusive);
         assert!(message.unwrap().contains("only 3 of 10000 rounds"));
