@@ -303,9 +303,9 @@ pub fn interpret(
         Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => {
             (RunOutcome::Failed, Some(format!("the test executable has no test named `{test}`")))
         }
-        // The marker can only turn a pass into a rerun, never a failure into
-        // a pass, so code under test gains nothing by printing it.
-        // It may follow libtest's "test name ... " on the same line.
+        // The marker (anywhere in a line: it may follow libtest's "test name
+        // ... ") can only turn a pass into a rerun, never a failure into a
+        // pass, so code under test gains nothing by printing it.
         Exit::Code(0) if sentinel_reached => match output.lines().find_map(|l| l.split_once(INCONCLUSIVE_MARKER)) {
             Some((_, reason)) => (
                 RunOutcome::Inconclusive,

@@ -201,7 +201,6 @@ where
             // the threads leave the line early).
             line.wait();
             let theirs = helper_outcomes.recv().expect("the test's helper thread stopped unexpectedly");
-            progress.tick();
             counted = check_batch(&stress, counted, &batch, &mine, &theirs);
             attempts += BATCH;
         }
