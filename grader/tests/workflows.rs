@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -206,4 +207,65 @@ fn the_autograding_workflow_gives_student_code_no_secret() {
     assert!(text.contains("unset GITHUB_TOKEN"), "the Grade step unsets token-like variables");
     assert!(text.contains("env -i"), "the Grade step starts the grader from an empty environment");
     assert!(text.contains("--fail-under"), "the check's status comes from --fail-under");
+}
+
+/// The shell of the student workflow's Grade step, as the runner gets it:
+/// the `run: |` block under `- name: Grade`, without its indentation.
+fn grade_step_script(workflow: &str) -> String {
+    let mut lines = workflow.lines().skip_while(|line| line.trim() != "- name: Grade");
+    lines.by_ref().find(|line| line.trim() == "run: |").expect("the Grade step has a `run: |` block");
+    let block: Vec<&str> = lines.take_while(|line| line.trim().is_empty() || line.starts_with("          ")).collect();
+    block.iter().map(|line| line.get(10..).unwrap_or("")).collect::<Vec<_>>().join("\n")
+}
+
+/// A grading that ends with status 2 (an infrastructure error: the runner
+/// was too busy for the tests to mean anything) must record no points in
+/// GitHub Classroom, while statuses 0 and 1 still do. This runs the Grade
+/// step's own shell with a stand-in `cargo` that exits with each status.
+#[test]
+fn an_untrusted_grading_reports_no_points() {
+    let text = std::fs::read_to_string(workspace().join("template/.github/workflows/autograde.yml")).unwrap();
+    assert!(
+        text.contains(
+            "if: ${{ !cancelled() && steps.autograder.outcome == 'success' && steps.grade.outputs.status != '2' }}"
+        ),
+        "the Classroom report must be skipped when the Grade step's status output is 2"
+    );
+    let script = grade_step_script(&text);
+    assert!(script.contains("cargo run -p grader"), "the Grade step was not found:\n{script}");
+
+    for status in [0, 1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let cargo = bin.join("cargo");
+        std::fs::write(&cargo, format!("#!/bin/sh\necho '{{}}' > scorecard.json\nexit {status}\n")).unwrap();
+        std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let output_file = dir.path().join("github_output");
+        std::fs::write(&output_file, "").unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        // How GitHub runs a `run:` step with the default shell.
+        let output = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+            .arg(&script)
+            .current_dir(dir.path())
+            .env("PATH", path)
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("FAIL_UNDER", "100")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(status),
+            "the Grade step must exit with the grader's status {status}:\n{stdout}"
+        );
+        let outputs = std::fs::read_to_string(&output_file).unwrap();
+        assert!(outputs.contains(&format!("status={status}\n")), "status {status}: GITHUB_OUTPUT has {outputs:?}");
+        assert_eq!(
+            stdout.contains("::error title=No grade::"),
+            status == 2,
+            "status {status}: only an untrusted grading is annotated as giving no grade:\n{stdout}"
+        );
+    }
 }
