@@ -168,10 +168,56 @@ fn the_gradescope_package_has_runnable_scripts_and_the_course_files() {
         assert!(syntax.status.success(), "bash -n {script} failed:\n{}", String::from_utf8_lossy(&syntax.stderr));
     }
     let run_script = std::fs::read_to_string(package.join("run_autograder")).unwrap();
-    assert!(run_script.contains("/autograder/results/results.json"), "run_autograder must write Gradescope's results");
-    assert!(run_script.contains("--format gradescope"), "run_autograder must write Gradescope's format");
-    assert!(run_script.contains("/autograder/submission"), "run_autograder must grade the submission");
+    assert!(
+        run_script.contains("${AUTOGRADER_ROOT:-/autograder}"),
+        "run_autograder must work in Gradescope's /autograder"
+    );
     let setup_script = std::fs::read_to_string(package.join("setup.sh")).unwrap();
     assert!(setup_script.contains("rustup"), "setup.sh must install the Rust toolchain");
     assert!(setup_script.contains("cargo build --release"), "setup.sh must build the grader");
+}
+
+/// Runs the Gradescope package's `run_autograder` in a stand-in for
+/// Gradescope's `/autograder` (AUTOGRADER_ROOT), whose grader is a script
+/// that records its arguments, writes a results file and exits with
+/// `status`. Returns the script's exit status, the grader's arguments, and
+/// whether `results/results.json` is left.
+fn run_autograder_with(package: &Path, submission_layout: &str, status: i32) -> (Option<i32>, String, bool) {
+    let root = tempfile::tempdir().unwrap();
+    let release = root.path().join("source/target/release");
+    std::fs::create_dir_all(&release).unwrap();
+    let stub = release.join("grader");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\necho \"$@\" > \"{}\"\nwhile [ $# -gt 0 ]; do [ \"$1\" = --output ] && echo '{{}}' > \"$2\"; shift; done\nexit {status}\n",
+            root.path().join("arguments").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(root.path().join("submission").join(submission_layout)).unwrap();
+
+    let output = Command::new(package.join("run_autograder")).env("AUTOGRADER_ROOT", root.path()).output().unwrap();
+    let arguments = std::fs::read_to_string(root.path().join("arguments")).unwrap_or_default();
+    let arguments = arguments.trim().replace(&root.path().display().to_string(), "ROOT");
+    let results = root.path().join("results/results.json").exists();
+    (output.status.code(), arguments, results)
+}
+
+/// Gradescope records the points of any `results.json` it finds, so a
+/// grading that cannot be trusted (exit status 2: an infrastructure error,
+/// or a grader that could not work) must leave none: Gradescope then shows
+/// the submission as failed to grade, to be re-run. A completed grading
+/// leaves its results, and the submission folder is found one level down
+/// when a student uploads a zip of their repository's folder.
+#[test]
+fn gradescope_records_no_points_from_an_untrusted_grading() {
+    let (_guard, package) = generate("gradescope");
+    let graded = "grade ROOT/submission --format gradescope --output ROOT/results/results.json";
+
+    assert_eq!(run_autograder_with(&package, "exercises", 0), (Some(0), graded.to_string(), true));
+    assert_eq!(run_autograder_with(&package, "exercises", 2), (Some(2), graded.to_string(), false));
+    let nested = "grade ROOT/submission/my-repo --format gradescope --output ROOT/results/results.json";
+    assert_eq!(run_autograder_with(&package, "my-repo/exercises", 0), (Some(0), nested.to_string(), true));
 }
