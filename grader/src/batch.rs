@@ -177,8 +177,10 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 
 fn row_score(row: &Row) -> String {
     match &row.scorecard {
-        Some(card) => format!("{}/{}", report::human::points(card.score), report::human::points(card.max_score)),
-        None => row.error.clone().unwrap_or_default(),
+        Some(card) if card.infrastructure_error.is_none() => {
+            format!("{}/{}", report::human::points(card.score), report::human::points(card.max_score))
+        }
+        _ => row.error.clone().unwrap_or_default(),
     }
 }
 
@@ -236,13 +238,31 @@ pub fn merge(shards: &[PathBuf], output_dir: &Path) -> Result<(usize, Vec<Scorec
     Ok((rows.len(), cards))
 }
 
-/// Prints the class's statistics: the score distribution and, per test, how
-/// many submissions did not pass it.
+/// Prints the class's statistics (see [`statistics`]) on stderr.
 pub fn print_statistics(cards: &[&Scorecard], submissions: usize) {
-    let mut out = anstream::stderr().lock();
+    let _ = anstream::stderr().lock().write_all(statistics(cards, submissions).as_bytes());
+}
+
+/// The class's statistics: the score distribution and, per test, how many
+/// submissions did not pass it. Gradings that cannot be trusted (an
+/// infrastructure error) are counted apart and left out of both, as the
+/// gradebook leaves their scores out.
+pub fn statistics(cards: &[&Scorecard], submissions: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let (cards, untrusted): (Vec<&Scorecard>, Vec<&Scorecard>) =
+        cards.iter().copied().partition(|card| card.infrastructure_error.is_none());
     let mut scores: Vec<f64> = cards.iter().map(|c| c.score).collect();
     scores.sort_by(f64::total_cmp);
-    let _ = writeln!(out, "\n{submissions} submissions, {} graded", scores.len());
+    let _ = write!(out, "\n{submissions} submissions, {} graded", scores.len());
+    if !untrusted.is_empty() {
+        let _ = write!(
+            out,
+            ", {} with an infrastructure error (the next run of the batch grades them again)",
+            untrusted.len()
+        );
+    }
+    let _ = writeln!(out);
     if let (Some(min), Some(max)) = (scores.first(), scores.last()) {
         let mean = scores.iter().sum::<f64>() / scores.len() as f64;
         let middle = scores.len() / 2;
@@ -257,7 +277,7 @@ pub fn print_statistics(cards: &[&Scorecard], submissions: usize) {
         }
     }
     let mut failures: std::collections::BTreeMap<(String, String), usize> = Default::default();
-    for card in cards {
+    for card in &cards {
         for exercise in &card.exercises {
             for test in &exercise.tests {
                 if test.status != TestStatus::Passed {
@@ -274,4 +294,5 @@ pub fn print_statistics(cards: &[&Scorecard], submissions: usize) {
             let _ = writeln!(out, "  {count:>4}  {exercise} {test}");
         }
     }
+    out
 }

@@ -639,3 +639,56 @@ fn grade_format_other_than_json_needs_an_output() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--format junit needs --output"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------
+// The gradebook
+
+/// `grades.csv` is what an LMS imports: a grading that cannot be trusted
+/// must leave its score cells empty (with its status and reason), so that
+/// no import takes a starved run's points for a grade, while any other row
+/// carries its total and every exercise's score.
+#[test]
+fn the_gradebook_gives_an_untrusted_grading_no_score() {
+    use grader::report::csv::{Row, write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grades.csv");
+    let ids = vec!["exercise-1".to_string(), "exercise-2".to_string()];
+    let rows = vec![Row::graded("alice".into(), mixed()), Row::graded("bob".into(), troubled())];
+    write(&path, &ids, &rows).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2, "{text}");
+    let alice = &records[0];
+    let card = mixed();
+    assert_eq!(&alice[0], "alice");
+    // mixed() has an exercise that did not build: still a row with scores.
+    assert_eq!(&alice[1], "build_failed", "{text}");
+    assert_eq!(alice[2].parse::<f64>().unwrap(), card.score, "{text}");
+    assert_eq!(alice[4].parse::<f64>().unwrap(), card.exercises[0].score, "{text}");
+    let bob = &records[1];
+    assert_eq!(&bob[0], "bob");
+    assert_eq!(&bob[1], "infrastructure_error", "{text}");
+    assert_eq!((&bob[2], &bob[4], &bob[5]), ("", "", ""), "an untrusted grading has no score cells: {text}");
+    assert_eq!(bob[3].parse::<f64>().unwrap(), card.max_score, "{text}");
+    assert!(bob[6].contains("starved"), "the reason is in the message column: {text}");
+}
+
+/// The class statistics count a grading that cannot be trusted apart and
+/// leave its score and its failed tests out of the distribution.
+#[test]
+fn class_statistics_leave_an_untrusted_grading_out() {
+    let (trusted, untrusted) = (mixed(), troubled());
+    let both = grader::batch::statistics(&[&trusted, &untrusted], 2);
+    let alone = grader::batch::statistics(&[&trusted], 2);
+    assert!(both.contains("2 submissions, 1 graded, 1 with an infrastructure error"), "{both}");
+    assert_eq!(
+        both.lines().skip(2).collect::<Vec<_>>(),
+        alone.lines().skip(2).collect::<Vec<_>>(),
+        "the distribution and the failed tests are the trusted grading's alone:\n{both}\n---\n{alone}"
+    );
+    let score = format!("min {:.1}, median {:.1}", trusted.score, trusted.score);
+    assert!(both.contains(&score), "{both}");
+    assert!(both.contains("tests not passed"), "{both}");
+}
