@@ -81,11 +81,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Convert(args) => {
-            let card = report::formats::read_scorecard(&args.scorecard)?;
-            let output = match args.output {
-                Some(path) if path.as_os_str() != "-" => config::Output::File(path),
-                _ => config::Output::Stdout,
-            };
+            let card = report::read::scorecard(&args.scorecard)?;
+            let output = args.output.map_or(report::output::Output::Stdout, report::output::Output::from_arg);
             report::formats::write(&card, args.to, &output)?;
             Ok(ExitCode::from(EXIT_OK))
         }

@@ -423,7 +423,7 @@ fn check_classroom(card: &Scorecard) -> Value {
     let encoded = formats::render(card, Format::Classroom);
     let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim_end()).expect("the result is base64");
     let result: Value = serde_json::from_slice(&bytes).expect("the decoded result is JSON");
-    assert_eq!(result, formats::classroom_json(card), "render is the base64 of classroom_json");
+    assert_eq!(result, grader::report::classroom::result_json(card), "render is the base64 of classroom_json");
     assert_eq!(result["version"], 1);
     assert!(["pass", "fail", "error"].contains(&result["status"].as_str().unwrap()));
     assert_eq!(result["max_score"].as_f64(), Some(card.max_score));
@@ -596,7 +596,7 @@ fn the_json_format_is_the_scorecard_itself_and_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.json");
     std::fs::write(&path, &text).unwrap();
-    assert_eq!(formats::read_scorecard(&path).unwrap(), card);
+    assert_eq!(grader::report::read::scorecard(&path).unwrap(), card);
 }
 
 #[test]
