@@ -114,7 +114,8 @@ impl Grader {
         } else {
             None
         };
-        let exercises = score::score(&plans, &records);
+        let mut exercises = score::score(&plans, &records);
+        crate::discover::visibility::apply(&self.exercises, &mut exercises);
         Ok(Scorecard {
             schema_version: SCHEMA_VERSION,
             score: score::round2(exercises.iter().map(|e| e.score).sum()),

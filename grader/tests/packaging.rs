@@ -218,3 +218,74 @@ fn gradescope_records_no_points_from_an_untrusted_grading() {
     let nested = "grade ROOT/submission/my-repo --format gradescope --output ROOT/results/results.json";
     assert_eq!(run_autograder_with(&package, "my-repo/exercises", 0), (Some(0), nested.to_string(), true));
 }
+
+/// A copy of the course workspace (without build output or history) in a
+/// new temporary folder, to change its metadata without touching the
+/// course's own.
+fn course_copy() -> (tempfile::TempDir, PathBuf) {
+    let parent = tempfile::tempdir().unwrap();
+    let copy = parent.path().join("course");
+    let root = workspace();
+    let mut walker = WalkDir::new(&root).min_depth(1).into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = entry.unwrap();
+        let relative = entry.path().strip_prefix(&root).unwrap();
+        if ["target", ".git"].iter().any(|skip| entry.file_name() == *skip) {
+            // A worktree's .git is a file: skipping "the current folder"
+            // for it would skip the rest of the root.
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(copy.join(relative)).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::create_dir_all(copy.join(relative).parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), copy.join(relative)).unwrap();
+        }
+    }
+    (parent, copy)
+}
+
+/// Grading-only tests: exercise-1's `stress` target is declared
+/// grading-only in a copy of the course. The template leaves its file and
+/// its group out (the copy's points still add up, and its manifest is
+/// current), while the Gradescope package, which grades for the course,
+/// keeps both.
+#[test]
+fn the_template_never_ships_grading_only_tests() {
+    let (_course_guard, course) = course_copy();
+    let manifest = course.join("exercises/exercise-1/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let marked = text.replacen("max-score = 20\n", "max-score = 20\ngrading-only = [\"stress\"]\n", 1);
+    assert_ne!(marked, text, "exercise-1's manifest sets max-score = 20");
+    std::fs::write(&manifest, marked).unwrap();
+    run(grader().current_dir(&course).arg("manifest"), 0);
+
+    let out = tempfile::tempdir().unwrap();
+    let template = out.path().join("template");
+    run(grader().current_dir(&course).arg("template").arg(&template), 0);
+    let exercise = template.join("exercises/exercise-1");
+    assert!(!exercise.join("tests/stress.rs").exists(), "the grading-only test file is left out");
+    assert!(exercise.join("tests/behaviour.rs").is_file(), "the other tests come along");
+    let copied: toml::Table = std::fs::read_to_string(exercise.join("Cargo.toml")).unwrap().parse().unwrap();
+    let grader_table = copied["package"]["metadata"]["grader"].as_table().unwrap();
+    assert!(!grader_table.contains_key("grading-only"), "{grader_table:#?}");
+    let groups = grader_table["groups"].as_array().unwrap();
+    assert!(groups.iter().all(|g| g["target"].as_str() != Some("stress")), "{groups:#?}");
+    let points: i64 = groups.iter().map(|g| g["points"].as_integer().unwrap()).sum();
+    assert_eq!(grader_table["max-score"].as_integer(), Some(points), "the copy's groups add up to its max-score");
+    assert!(
+        all_paths(&template).iter().all(|p| !p.ends_with("exercise-1/tests/stress.rs")),
+        "no copy of the grading-only test anywhere"
+    );
+    // The copy loads (its metadata is valid) and its manifest is current.
+    assert_manifest_is_current(&template);
+
+    let gradescope = out.path().join("gradescope");
+    run(grader().current_dir(&course).arg("gradescope").arg(&gradescope), 0);
+    assert!(gradescope.join("exercises/exercise-1/tests/stress.rs").is_file(), "the course's gradings run it");
+    let kept = std::fs::read_to_string(gradescope.join("exercises/exercise-1/Cargo.toml")).unwrap();
+    assert!(kept.contains("grading-only = [\"stress\"]"), "{kept}");
+}

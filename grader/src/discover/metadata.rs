@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{GraderError, Result};
+use crate::scorecard::Visibility;
 
 /// The default score of an exercise when its metadata sets none.
 pub const DEFAULT_MAX_SCORE: f64 = 20.0;
@@ -32,6 +33,9 @@ struct RawMetadata {
     env: BTreeMap<String, String>,
     #[serde(default)]
     review_allow: Vec<String>,
+    /// Test targets only the course's gradings run (see `GradingMetadata`).
+    #[serde(default)]
+    grading_only: Vec<String>,
     groups: Vec<serde_json::Value>,
 }
 
@@ -47,6 +51,7 @@ struct RawGroup {
     repeat: Option<u32>,
     rounds: Option<u64>,
     timeout: Option<f64>,
+    visibility: Option<Visibility>,
 }
 
 /// An exercise's validated grading settings.
@@ -60,6 +65,10 @@ pub struct GradingMetadata {
     /// Source constructs this exercise legitimately needs (exercise 4
     /// reads files: `std::fs`), so they are not flagged for review.
     pub review_allow: Vec<String>,
+    /// Test targets that `grader template` leaves out of a student's copy
+    /// and the course's own gradings (Gradescope, Classroom 50, `batch`)
+    /// run: tests a student cannot read, or tune a solution to.
+    pub grading_only: Vec<String>,
     pub groups: Vec<Group>,
 }
 
@@ -79,6 +88,11 @@ pub struct Group {
     /// `STRESS_ROUNDS` for the group's runs; `None` keeps the test's default.
     pub rounds: Option<u64>,
     pub timeout: Option<Duration>,
+    /// When students see the group's results on Gradescope: the group's
+    /// `visibility`, by default `after_published` for a grading-only
+    /// target (a student learns what those tests found once grades are
+    /// out) and `visible` for the others.
+    pub visibility: Visibility,
 }
 
 /// Parses and checks `[package.metadata.grader]` of the crate at `manifest`.
@@ -105,6 +119,16 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
         return Err(error(&format!("{ROOT}.groups"), "needs at least one group".into()));
     }
 
+    for (index, target) in raw.grading_only.iter().enumerate() {
+        if !test_targets.contains(target) {
+            return Err(error(
+                &format!("{ROOT}.grading-only[{index}]"),
+                format!("no test target `{target}`; the crate's test targets are: {}", test_targets.join(", ")),
+            ));
+        }
+    }
+
+    let grading_only = raw.grading_only.clone();
     let mut groups = Vec::with_capacity(raw.groups.len());
     for (index, value) in raw.groups.into_iter().enumerate() {
         let key = format!("{ROOT}.groups[{index}]");
@@ -128,6 +152,11 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             ),
             None => None,
         };
+        let visibility = raw.visibility.unwrap_or(if grading_only.contains(&raw.target) {
+            Visibility::AfterPublished
+        } else {
+            Visibility::Visible
+        });
         groups.push(Group {
             name: raw.name,
             target: raw.target,
@@ -137,6 +166,7 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             repeat: raw.repeat.unwrap_or(if raw.stress { DEFAULT_STRESS_REPEAT } else { 1 }),
             rounds: raw.rounds,
             timeout: group_timeout,
+            visibility,
         });
     }
 
@@ -147,7 +177,15 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             format!("the groups' points add up to {total}, but max-score is {max_score}"),
         ));
     }
-    Ok(GradingMetadata { title: raw.title, max_score, timeout, env: raw.env, review_allow: raw.review_allow, groups })
+    Ok(GradingMetadata {
+        title: raw.title,
+        max_score,
+        timeout,
+        env: raw.env,
+        review_allow: raw.review_allow,
+        grading_only: raw.grading_only,
+        groups,
+    })
 }
 
 fn seconds(secs: f64) -> Option<Duration> {
@@ -213,6 +251,42 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("groups[0].target") && err.contains("no test target `nope`"), "{err}");
+    }
+
+    #[test]
+    fn visibility_and_grading_only_targets() {
+        let meta = parse_json(json!({
+            "title": "Race",
+            "grading-only": ["stress"],
+            "groups": [
+                { "name": "B", "target": "behaviour", "points": 8, "visibility": "after_due_date" },
+                { "name": "S", "target": "stress", "points": 6 },
+                { "name": "T", "target": "stress", "tests": ["t"], "points": 6, "visibility": "hidden" }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(meta.grading_only, ["stress"]);
+        let visibility: Vec<Visibility> = meta.groups.iter().map(|g| g.visibility).collect();
+        assert_eq!(visibility, [Visibility::AfterDueDate, Visibility::AfterPublished, Visibility::Hidden]);
+        let plain =
+            parse_json(json!({ "title": "R", "groups": [{ "name": "B", "target": "behaviour", "points": 20 }] }));
+        assert_eq!(plain.unwrap().groups[0].visibility, Visibility::Visible);
+
+        let err = parse_json(json!({
+            "title": "Race",
+            "grading-only": ["secret"],
+            "groups": [{ "name": "B", "target": "behaviour", "points": 20 }]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("grading-only[0]") && err.contains("no test target `secret`"), "{err}");
+        let err = parse_json(json!({
+            "title": "Race",
+            "groups": [{ "name": "B", "target": "behaviour", "points": 20, "visibility": "later" }]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("groups[0]") && err.contains("later"), "{err}");
     }
 
     #[test]
