@@ -40,7 +40,8 @@ pub enum Command {
     /// the course files); zip its contents and upload them.
     Gradescope(PackageArgs),
     /// Convert a JSON scorecard to another format (Gradescope, JUnit,
-    /// Markdown, GitHub Classroom, Exercism).
+    /// Markdown, Classroom 50, Exercism; `classroom` is the legacy GitHub
+    /// Classroom result).
     Convert(ConvertArgs),
 }
 

@@ -455,6 +455,114 @@ fn classroom_result_decodes_to_what_the_grading_reporter_reads() {
 }
 
 // ---------------------------------------------------------------------------
+// Classroom 50
+
+/// Classroom 50's published schema of result.json, stored in the repository
+/// (grader/schemas/classroom50/README.md says where it came from).
+fn classroom50_validator() -> jsonschema::Validator {
+    let path = common::workspace().join("grader/schemas/classroom50/result-v1.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("Classroom 50's schema is a valid JSON Schema")
+}
+
+/// Renders `card` as `--format classroom50` does and checks it against the
+/// published schema and the rules the schema says Classroom 50 checks in
+/// code (every score at most its max-score), the totals, and the promise of
+/// the integer rounding: every exercise keeps its integer maximum, and no
+/// exercise scores less than the scorecard says it earned.
+fn check_classroom50(card: &Scorecard) -> Value {
+    let text = formats::render(card, Format::Classroom50);
+    let result: Value = serde_json::from_str(&text).expect("result.json is JSON");
+    let errors: Vec<String> =
+        classroom50_validator().iter_errors(&result).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "result.json does not match Classroom 50's schema:\n{}\n{result:#}", errors.join("\n"));
+    let tests = result["tests"].as_array().unwrap();
+    let (mut score, mut max_score) = (0, 0);
+    for test in tests {
+        let (s, m) = (test["score"].as_u64().unwrap(), test["max-score"].as_u64().unwrap());
+        assert!(s <= m, "{test}");
+        assert_eq!(test["passed"].as_bool(), Some(s == m && m > 0 || test["status"] == "passed"), "{test}");
+        score += s;
+        max_score += m;
+    }
+    assert_eq!(result["score"].as_u64(), Some(score), "score is the sum of the tests'");
+    assert_eq!(result["max-score"].as_u64(), Some(max_score), "max-score is the sum of the tests'");
+    for exercise in &card.exercises {
+        let prefix = format!("{}: ", exercise.id);
+        let mine: Vec<&Value> =
+            tests.iter().filter(|t| t["test-name"].as_str().unwrap().starts_with(&prefix)).collect();
+        let int_max: u64 = mine.iter().map(|t| t["max-score"].as_u64().unwrap()).sum();
+        let int_score: u64 = mine.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+        assert_eq!(int_max as f64, exercise.max_score.round(), "{} keeps its integer maximum", exercise.id);
+        assert!(int_score as f64 + 1e-6 >= exercise.score, "{}: {int_score} < earned {}", exercise.id, exercise.score);
+        assert!((int_score as f64) < exercise.score + 1.0 * mine.len() as f64);
+    }
+    result
+}
+
+#[test]
+fn classroom50_results_match_the_published_schema_in_integer_points() {
+    let result = check_classroom50(&mixed());
+    assert_eq!(result["schema"], "classroom50/result/v1");
+    let tests = result["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 2 + 5 + 1 + 1, "a test per test, one per unbuilt exercise");
+    let by_name = |name: &str| tests.iter().find(|t| t["test-name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    assert_eq!(by_name("exercise-1: deposits_add_up")["score"], 5);
+    let failed = by_name("exercise-2: pop_waits_for_push");
+    assert_eq!((failed["passed"].as_bool(), failed["score"].as_u64()), (Some(false), Some(0)));
+    assert!(failed["message"].as_str().unwrap().contains(NASTY));
+    assert_eq!(by_name("exercise-3: build")["max-score"], 20);
+    check_classroom50(&all_passed());
+    check_classroom50(&nothing_built());
+    check_classroom50(&troubled());
+    check_classroom50(&card(vec![]));
+
+    // A 10-point group of three tests: 3.33 points a test in the scorecard.
+    // Passing one of them earns 3.33 and gets 4 points; passing all, 10.
+    let thirds = |passed: usize| {
+        let tests: Vec<TestCard> = (0..3)
+            .map(|i| {
+                let status = if i < passed { TestStatus::Passed } else { TestStatus::Failed };
+                test(&format!("t{i}"), status, 3.33)
+            })
+            .collect();
+        let status = if passed == 3 { ExerciseStatus::Passed } else { ExerciseStatus::Failed };
+        card(vec![exercise("exercise-9", "Thirds", status, 10.0, tests)])
+    };
+    let points = |passed: usize| check_classroom50(&thirds(passed))["score"].as_u64().unwrap();
+    assert_eq!([points(0), points(1), points(2), points(3)], [0, 4, 7, 10]);
+}
+
+#[test]
+fn classroom50_identity_comes_from_the_runners_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    std::fs::write(&path, formats::render(&mixed(), Format::Json)).unwrap();
+    let output = common::run(
+        common::grader()
+            .args(["convert", "--to", "classroom50"])
+            .arg(&path)
+            .env("CLASSROOM", "cs-concurrency")
+            .env("ASSIGNMENT", "exercises")
+            .env("OWNER", "alice")
+            .env("ASSIGNMENT_TYPE", "individual")
+            .env("SUBMISSION_TAG", "submit/2026-06-01T14-32-05Z-a1b2c3d")
+            .env("COMMIT_URL", "https://github.com/org/repo/commit/abc")
+            .env("RELEASE_URL", "https://github.com/org/repo/releases/tag/submit%2F1")
+            .env_remove("REVIEW_URL")
+            .env("CLASSROOM50_DATETIME", "2026-06-01T14:33:11Z"),
+        0,
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(classroom50_validator().is_valid(&result), "{result:#}");
+    assert_eq!(result["classroom"], "cs-concurrency");
+    assert_eq!(result["owner"], "alice");
+    assert_eq!(result["submission"], "submit/2026-06-01T14-32-05Z-a1b2c3d");
+    assert_eq!(result["review"], "https://github.com/org/repo/commit/abc");
+    assert_eq!(result["datetime"], "2026-06-01T14:33:11Z");
+}
+
+// ---------------------------------------------------------------------------
 // Exercism
 
 fn check_exercism(card: &Scorecard) -> Value {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::report::output::Output;
-use crate::report::{classroom, exercism, gradescope, json, junit, markdown};
+use crate::report::{classroom, classroom50, exercism, gradescope, json, junit, markdown};
 use crate::scorecard::Scorecard;
 
 /// What `grade --output` and `convert` write.
@@ -25,6 +25,8 @@ pub enum Format {
     Junit,
     /// A Markdown report, for `$GITHUB_STEP_SUMMARY`.
     Markdown,
+    /// Classroom 50's `result.json` (classroom50/result/v1, integer points).
+    Classroom50,
     /// Legacy: GitHub Classroom's autograding result (base64 of its JSON).
     /// GitHub Classroom was retired on 2026-08-28; use classroom50.
     Classroom,
@@ -40,6 +42,7 @@ impl Format {
             Format::Gradescope => "gradescope",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Classroom50 => "classroom50",
             Format::Classroom => "classroom",
             Format::Exercism => "exercism",
         }
@@ -65,6 +68,7 @@ pub fn render(card: &Scorecard, format: Format) -> String {
             base64::engine::general_purpose::STANDARD.encode(json)
         }
         Format::Exercism => pretty(&exercism::results_json(card)),
+        Format::Classroom50 => pretty(&classroom50::result_json(card, &classroom50::Identity::from_env())),
     };
     text.push('\n');
     text
@@ -97,6 +101,6 @@ mod tests {
             assert_eq!(value.get_name(), format.name());
             assert_eq!(Format::from_str(format.name(), false), Ok(*format));
         }
-        assert_eq!(Format::value_variants().len(), 6);
+        assert_eq!(Format::value_variants().len(), 7);
     }
 }
