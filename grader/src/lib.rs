@@ -98,6 +98,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote the Gradescope autograder to {}; zip its contents to upload", args.dest.display());
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Classroom50(args) => {
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            package::classroom50::write(&workspace, &args.dest)?;
+            eprintln!(
+                "wrote the Classroom 50 autograder to {}; put its contents at <classroom>/autograders/<assignment>/ \
+                 in the config repository and merge its assignment.json into the assignment's entry",
+                args.dest.display()
+            );
+            Ok(ExitCode::from(EXIT_OK))
+        }
         Command::Manifest(args) => {
             let workspace = Workspace::discover(cli.workspace.as_deref())?;
             if !args.check {

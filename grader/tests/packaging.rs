@@ -289,3 +289,130 @@ fn the_template_never_ships_grading_only_tests() {
     let kept = std::fs::read_to_string(gradescope.join("exercises/exercise-1/Cargo.toml")).unwrap();
     assert!(kept.contains("grading-only = [\"stress\"]"), "{kept}");
 }
+
+/// What a stand-in run of the Classroom 50 autograder left behind.
+struct Classroom50Run {
+    status: Option<i32>,
+    stdout: String,
+    /// The grader's command lines, one per line, with the checkout as CHECKOUT.
+    calls: String,
+    result: Option<String>,
+    release_body: Option<String>,
+    scorecard: bool,
+}
+
+/// Runs the package's `autograder.py` as Classroom 50's runner does: with
+/// python3, in a student checkout (which has planted a `result.json` of its
+/// own), with the runner's variables set. The grader is a stand-in
+/// (CLASSROOM50_GRADER) whose `grade` writes a real scorecard (or sleeps
+/// `sleep` seconds first) and exits with `status`, and which hands
+/// `convert` to the real grader, so result.json and release-body.md are the
+/// real formats.
+fn run_classroom50(package: &Path, status: i32, sleep: u32, deadline: u32) -> Classroom50Run {
+    let root = tempfile::tempdir().unwrap();
+    let checkout = root.path().join("checkout");
+    std::fs::create_dir_all(checkout.join("exercises/exercise-1/src")).unwrap();
+    std::fs::write(checkout.join("result.json"), r#"{"score": 1000}"#).unwrap();
+    std::fs::write(checkout.join("scorecard.json"), "planted").unwrap();
+    let scorecard = root.path().join("graded.json");
+    let card = serde_json::json!({
+        "schema_version": 1, "score": 8.0, "max_score": 20.0, "grader_version": "0.1.0",
+        "submission": "checkout", "duration_secs": 1.0, "grader_peak_rss_mib": 1.0,
+        "ignored_changes": [], "infrastructure_error": null, "tampered_files": null, "review_flags": [],
+        "exercises": [{
+            "id": "exercise-1", "title": "Race", "score": 8.0, "max_score": 20.0, "status": "failed",
+            "message": null,
+            "tests": [
+                { "name": "a", "status": "passed", "runs": 1, "passed_runs": 1, "points": 8.0, "max_points": 8.0,
+                  "message": null, "target": "behaviour", "group": "Behaviour", "stress": false,
+                  "failing_seed": null, "replay": null },
+                { "name": "b", "status": "failed", "runs": 3, "passed_runs": 0, "points": 0.0, "max_points": 12.0,
+                  "message": "lost update", "target": "stress", "group": "Stress", "stress": true,
+                  "failing_seed": 7, "replay": "STRESS_SEED=7 cargo test" }
+            ]
+        }]
+    });
+    std::fs::write(&scorecard, card.to_string()).unwrap();
+    let calls = root.path().join("calls");
+    let stand_in = root.path().join("grader");
+    let real = assert_cmd::cargo::cargo_bin("grader");
+    write_executable(
+        &stand_in,
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> '{calls}'\nif [ \"$1\" = grade ]; then\n  sleep {sleep}\n  cp '{card}' \"$4\"\n  \
+             exit {status}\nfi\nexec '{real}' \"$@\"\n",
+            calls = calls.display(),
+            card = scorecard.display(),
+            real = real.display(),
+        ),
+    );
+    let output = Command::new("python3")
+        .arg(package.join("autograder.py"))
+        .current_dir(&checkout)
+        .env("CLASSROOM50_GRADER", &stand_in)
+        .env("GRADER_DEADLINE_SECS", deadline.to_string())
+        .env("RUNNER_TEMP", root.path())
+        .env("CLASSROOM", "cs-concurrency")
+        .env("ASSIGNMENT", "exercises")
+        .env("OWNER", "alice")
+        .env("ASSIGNMENT_TYPE", "individual")
+        .env("SUBMISSION_TAG", "submit/2026-06-01T14-32-05Z-a1b2c3d")
+        .env("COMMIT_URL", "https://github.com/org/repo/commit/abc")
+        .env("RELEASE_URL", "https://github.com/org/repo/releases/tag/submit%2F1")
+        .output()
+        .expect("python3 could be started");
+    let read = |name: &str| std::fs::read_to_string(checkout.join(name)).ok();
+    Classroom50Run {
+        status: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        calls: std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .replace(&checkout.display().to_string(), "CHECKOUT")
+            .replace(&root.path().display().to_string(), "ROOT"),
+        result: read("result.json"),
+        release_body: read("release-body.md"),
+        scorecard: read("scorecard.json").is_some_and(|text| text != "planted"),
+    }
+}
+
+/// The Classroom 50 package: the course files (with their manifest) under
+/// course/, an executable autograder.py, and what it does with each of the
+/// grader's exit statuses: 0 and 1 record the grade (result.json valid
+/// against Classroom 50's schema, the Markdown report as release-body.md,
+/// the scorecard kept for the Release); 2, and a grading out of time,
+/// record none (exit 2, and the result.json a student planted is gone).
+#[test]
+fn the_classroom50_autograder_records_a_grade_only_from_a_trusted_grading() {
+    let (_guard, package) = generate("classroom50");
+    let course = package.join("course");
+    assert_holds_the_course_files(&course);
+    assert_holds_no_course_only_files(&package);
+    assert_manifest_is_current(&course);
+    let mode = std::fs::metadata(package.join("autograder.py")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "autograder.py is executable, its mode is {mode:o}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(package.join("assignment.json")).unwrap()).unwrap();
+    assert_eq!(settings["runtime"]["rust"], "stable");
+    assert!(package.join("README.md").is_file());
+
+    let schema_path = workspace().join("grader/schemas/classroom50/result-v1.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for status in [0, 1] {
+        let run = run_classroom50(&package, status, 0, 600);
+        assert_eq!(run.status, Some(0), "grader status {status} records the grade\n{}", run.stdout);
+        assert!(run.calls.starts_with("grade CHECKOUT --output CHECKOUT/scorecard.json\n"), "{}", run.calls);
+        let result: serde_json::Value = serde_json::from_str(run.result.as_deref().unwrap()).unwrap();
+        assert!(validator.is_valid(&result), "{result:#}");
+        assert_eq!((result["score"].as_u64(), result["max-score"].as_u64()), (Some(8), Some(20)));
+        assert_eq!(result["owner"], "alice");
+        assert!(run.release_body.as_deref().unwrap().starts_with("## Grade: 8 / 20"), "{:?}", run.release_body);
+        assert!(run.scorecard, "the scorecard is left for the Release");
+    }
+    for (status, sleep, deadline) in [(2, 0, 600), (0, 3, 1)] {
+        let run = run_classroom50(&package, status, sleep, deadline);
+        assert_eq!(run.status, Some(2), "no grade (status {status}, deadline {deadline} s)\n{}", run.stdout);
+        assert!(run.stdout.contains("::error::no grade recorded"), "{}", run.stdout);
+        assert_eq!((run.result, run.release_body, run.scorecard), (None, None, false), "nothing to record");
+    }
+}
