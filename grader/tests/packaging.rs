@@ -103,7 +103,18 @@ fn the_template_holds_the_course_files_and_no_solutions_or_fixtures() {
     assert_holds_the_course_files(&template);
     assert_holds_no_course_only_files(&template);
     assert!(template.join("README.md").is_file(), "the students' README is missing");
-    assert!(template.join(".github/workflows/autograde.yml").is_file(), "the autograding workflow is missing");
+    let workflows = template.join(".github/workflows");
+    assert!(workflows.join("self-check.yml").is_file(), "the self-check workflow is missing");
+    // Classroom 50 writes .github/workflows/autograde.yaml into each student
+    // repository when the student accepts, and its wiki says a template must
+    // never ship one: a copy would be re-fetched over it at `gh student
+    // submit` and double-grade or break grading.
+    for name in ["autograde.yaml", "autograde.yml"] {
+        assert!(!workflows.join(name).exists(), "the template must not ship .github/workflows/{name}");
+    }
+    let self_check = std::fs::read_to_string(workflows.join("self-check.yml")).unwrap();
+    assert!(self_check.contains("\non:\n  workflow_dispatch:\n\n"), "the self-check runs on demand only");
+    assert!(!self_check.contains("autograding-grading-reporter"), "GitHub Classroom's reporter is gone");
     assert_eq!(
         std::fs::read_to_string(template.join("README.md")).unwrap(),
         std::fs::read_to_string(workspace().join("template/README.md")).unwrap(),
