@@ -417,6 +417,51 @@ fn gradescope_results_follow_the_autograder_specification() {
     check_gradescope(&nothing_built());
 }
 
+#[test]
+fn gradescope_results_carry_markdown_numbers_tags_and_extra_data() {
+    let results = check_gradescope(&mixed());
+    assert_eq!(results["output_format"], "md");
+    assert_eq!(results["output"].as_str(), Some(formats::render(&mixed(), Format::Markdown).as_str()));
+    assert_eq!(results["test_output_format"], "text", "messages are verbatim panic output");
+    assert_eq!(results["stdout_visibility"], "hidden", "the grader's log is for instructors");
+    assert_eq!(results["extra_data"]["grader_version"], "0.1.0");
+    let tests = results["tests"].as_array().unwrap();
+    let numbers: Vec<&str> = tests.iter().map(|t| t["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5", "3.1", "4.1"]);
+    let flaky = tests.iter().find(|t| t["name"] == "exercise-2: no_lost_items").unwrap();
+    assert_eq!(flaky["tags"], json!(["exercise-2", "group: behaviour", "lane: stress"]));
+    let extra = &flaky["extra_data"];
+    assert_eq!((extra["pass_rate"].as_f64(), extra["runs"].as_u64()), (Some(0.7), Some(10)));
+    assert_eq!(extra["failing_seed"], 42);
+    assert!(extra["replay"].as_str().unwrap().starts_with("STRESS_SEED=42 "));
+    assert_eq!((extra["max_run_secs"].as_f64(), extra["total_run_secs"].as_f64()), (Some(0.5), Some(2.5)));
+    let build = tests.iter().find(|t| t["name"] == "exercise-3: build").unwrap();
+    assert_eq!(build["tags"], json!(["exercise-3"]));
+}
+
+/// A test of a `hidden` group is hidden on Gradescope, and the top-level
+/// output, which students always see, neither names it nor counts its
+/// points; one of an `after_due_date` group waits for the due date.
+#[test]
+fn gradescope_keeps_hidden_tests_out_of_what_students_see() {
+    let mut card = mixed();
+    let exercise = &mut card.exercises[1];
+    exercise.tests[1].visibility = Some(grader::scorecard::Visibility::Hidden);
+    exercise.tests[2].visibility = Some(grader::scorecard::Visibility::AfterDueDate);
+    let results = check_gradescope(&card);
+    let tests = results["tests"].as_array().unwrap();
+    let by_name = |name: &str| tests.iter().find(|t| t["name"] == name).unwrap();
+    assert_eq!(by_name("exercise-2: pop_waits_for_push")["visibility"], "hidden");
+    assert_eq!(by_name("exercise-2: no_lost_items")["visibility"], "after_due_date");
+    assert_eq!(by_name("exercise-2: fifo_order")["visibility"], "visible");
+    let output = results["output"].as_str().unwrap();
+    assert!(!output.contains("pop_waits_for_push") && !output.contains("no_lost_items"), "{output}");
+    assert!(!output.contains(NASTY.lines().next().unwrap()), "a hidden failure's message stays hidden");
+    assert!(output.contains("fifo_order"), "{output}");
+    assert!(output.contains("2 more tests count toward the grade"), "{output}");
+    assert!(output.contains("## Grade: 12 / 56"), "the shown total leaves the held-back points out:\n{output}");
+}
+
 // ---------------------------------------------------------------------------
 // GitHub Classroom
 
