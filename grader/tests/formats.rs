@@ -1,15 +1,18 @@
 //! The export formats, checked against what their consumers accept: the
 //! JUnit XML parsed by a real XML parser and held to the rules of the JUnit
-//! schema that Jenkins' xunit plugin publishes (junit-10.xsd), Gradescope's
-//! `results.json` against its autograder specification, GitHub Classroom's
-//! result as `autograding-grading-reporter` decodes and adds it up,
-//! Exercism's `results.json` against its test-runner interface (version 3),
+//! schema that Jenkins' xunit plugin publishes (junit-10.xsd), and read by a
+//! real JUnit consumer (junitparser, with nextest's flakyFailure and
+//! rerunFailure); Gradescope's `results.json` against its autograder
+//! specification; Classroom 50's `result.json` against its published JSON
+//! Schema (stored in grader/schemas/classroom50); GitHub Classroom's legacy
+//! result as `autograding-grading-reporter` decodes and adds it up;
+//! Exercism's `results.json` against its test-runner interface (version 3);
 //! and the Markdown's tables row by row.
 //!
 //! The scorecards are built from the scorecard types, with every kind of
 //! outcome (passed, failed, flaky, timed out, not run, build failed,
 //! missing); nothing here grades a submission, so these tests are fast.
-//! One test runs `grader convert` through the binary.
+//! A few tests run `grader convert` through the binary.
 
 mod common;
 
@@ -17,7 +20,7 @@ use std::collections::HashSet;
 
 use base64::Engine as _;
 use grader::report::formats::{self, Format};
-use grader::scorecard::{ExerciseCard, ExerciseStatus, Scorecard, TestCard, TestStatus};
+use grader::scorecard::{ExerciseCard, ExerciseStatus, FailedRun, Scorecard, TestCard, TestStatus};
 use serde_json::{Value, json};
 
 /// A message with everything that breaks a careless writer: markup, quotes,
@@ -51,7 +54,16 @@ fn test(name: &str, status: TestStatus, max_points: f64) -> TestCard {
             .then(|| format!("STRESS_SEED=42 cargo test -p exercise-x --test behaviour -- {name} --exact")),
         max_run_secs: 0.5,
         total_run_secs: 0.25 * f64::from(runs),
-        failed_runs: Vec::new(),
+        failed_runs: (passed_runs..runs)
+            .take(10)
+            .map(|run| FailedRun {
+                run,
+                seed: 42 + u64::from(run),
+                secs: 0.25,
+                outcome: if status == TestStatus::TimedOut { "timed_out" } else { "failed" }.to_string(),
+                message: format!("run {run} of {name}: {NASTY}"),
+            })
+            .collect(),
         visibility: None,
     }
 }
@@ -206,7 +218,8 @@ fn check_junit(xml: &str) -> roxmltree::Document<'_> {
             for child in elements(*case) {
                 let tag = child.tag_name().name();
                 assert!(
-                    ["failure", "error", "skipped", "system-out", "system-err"].contains(&tag),
+                    ["failure", "error", "skipped", "system-out", "system-err", "flakyFailure", "rerunFailure"]
+                        .contains(&tag),
                     "<{tag}> in a testcase"
                 );
             }
@@ -275,9 +288,10 @@ fn junit_is_well_formed_and_keeps_the_schema_rules() {
     assert_eq!(tag, "failure");
     assert_eq!(failure.attribute("type"), Some("failed"));
     let text = failure.text().unwrap();
-    // Everything but the escape character survives the round trip exactly;
-    // XML cannot carry that one, so it is replaced.
-    assert!(text.contains(&NASTY.replace('\u{1b}', "\u{FFFD}")), "{text}");
+    // Everything but the colour codes survives the round trip exactly; XML
+    // cannot carry their escape character, and quick-junit removes them
+    // whole, as nextest's reports do.
+    assert!(text.contains(&NASTY.replace("\u{1b}[31m", "").replace("\u{1b}[0m", "")), "{text}");
     assert!(text.contains("STRESS_SEED=42 cargo test"), "the replay command is in the failure: {text}");
     assert!(
         failure
@@ -289,6 +303,10 @@ fn junit_is_well_formed_and_keeps_the_schema_rules() {
 
     let (tag, flaky) = problem(junit_case(&doc, "exercise-2", "no_lost_items")).unwrap();
     assert_eq!((tag.as_str(), flaky.attribute("type")), ("failure", Some("flaky")));
+    let flaky_runs: Vec<_> =
+        elements(junit_case(&doc, "exercise-2", "no_lost_items")).filter(|n| n.has_tag_name("flakyFailure")).collect();
+    assert_eq!(flaky_runs.len(), 3, "a flakyFailure for each of the 3 failing runs of 10");
+    assert_eq!(junit_case(&doc, "exercise-2", "no_lost_items").attribute("time"), Some("2.500"), "10 runs of 0.25 s");
     let (tag, timeout) = problem(junit_case(&doc, "exercise-2", "close_wakes_waiters")).unwrap();
     assert_eq!((tag.as_str(), timeout.attribute("type")), ("failure", Some("timed_out")));
     let (tag, _) = problem(junit_case(&doc, "exercise-2", "drop_frees_items")).unwrap();
@@ -319,6 +337,120 @@ fn junit_shows_an_untrustworthy_or_tampered_grading_as_a_suite_of_its_own() {
     assert!(failure.text().unwrap().contains("exercises/exercise-2/tests/behaviour.rs"));
     check_junit(&formats::render(&nothing_built(), Format::Junit));
     check_junit(&formats::render(&card(vec![]), Format::Junit));
+}
+
+/// A real JUnit consumer: junitparser (PyPI), whose `xunit2` module reads
+/// the flakyFailure / rerunFailure elements cargo-nextest writes.
+/// Installed once into `target/junitparser`, like the workflow linters; a
+/// machine where that fails fails this test with the command that installs
+/// it, since a skipped check would look like a passed one.
+const JUNIT_CONSUMER: &str = "junitparser==5.0.3";
+
+fn junit_consumer() -> std::path::PathBuf {
+    static INSTALLED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let target = common::workspace().join("target/junitparser");
+            if target.join("junitparser/xunit2.py").is_file() {
+                return target;
+            }
+            let status = std::process::Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore"])
+                .arg("--target")
+                .arg(&target)
+                .arg(JUNIT_CONSUMER)
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "could not install the JUnit consumer; run: python3 -m pip install --target {} {JUNIT_CONSUMER}",
+                target.display()
+            );
+            target
+        })
+        .clone()
+}
+
+/// What junitparser reads from a JUnit file: per suite its counts and time,
+/// per case its time, result and interim runs, as JSON.
+const JUNIT_READER: &str = r#"
+import json, sys
+from junitparser import Failure, Error, Skipped
+from junitparser.xunit2 import JUnitXml, TestCase
+xml = JUnitXml.fromfile(sys.argv[1])
+out = {"tests": xml.tests, "failures": xml.failures, "errors": xml.errors, "skipped": xml.skipped,
+       "time": xml.time, "suites": []}
+for suite in xml:
+    cases = []
+    for case in suite:
+        case = TestCase.fromelem(case)
+        results = [{"kind": type(r).__name__, "message": r.message, "type": r.type, "text": r.text}
+                   for r in case.result]
+        interim = lambda runs: [{"message": r.message, "type": r.type, "text": r.text} for r in runs]
+        cases.append({"name": case.name, "classname": case.classname, "time": case.time,
+                      "results": results, "flaky": interim(case.flaky_failures()),
+                      "reruns": interim(case.rerun_failures())})
+    out["suites"].append({"name": suite.name, "tests": suite.tests, "failures": suite.failures,
+                          "errors": suite.errors, "skipped": suite.skipped, "time": suite.time,
+                          "cases": cases})
+print(json.dumps(out))
+"#;
+
+fn read_with_junit_consumer(xml: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    std::fs::write(&path, xml).unwrap();
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(JUNIT_READER)
+        .arg(&path)
+        .env("PYTHONPATH", junit_consumer())
+        .output()
+        .expect("python3 could be started");
+    assert!(
+        output.status.success(),
+        "junitparser could not read the report:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn junit_reads_as_a_junit_consumer_reads_it_with_times_and_each_failing_run() {
+    let read = read_with_junit_consumer(&formats::render(&mixed(), Format::Junit));
+    assert_eq!((read["tests"].as_u64(), read["failures"].as_u64()), (Some(9), Some(3)));
+    assert_eq!(read["errors"].as_u64(), Some(1));
+    let skipped: u64 = read["suites"].as_array().unwrap().iter().map(|s| s["skipped"].as_u64().unwrap()).sum();
+    assert_eq!(skipped, 2, "the not-run test and the missing exercise");
+    assert_eq!(read["time"].as_f64(), Some(42.4));
+    let case = |suite: usize, name: &str| -> Value {
+        read["suites"][suite]["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned().unwrap()
+    };
+    let passed = case(0, "deposits_add_up");
+    assert_eq!((passed["time"].as_f64(), passed["results"].as_array().map(Vec::len)), (Some(2.5), Some(0)));
+    assert_eq!(read["suites"][0]["time"].as_f64(), Some(5.0), "a suite's time is its tests' time");
+
+    let flaky = case(1, "no_lost_items");
+    assert_eq!(flaky["results"][0]["kind"], "Failure", "a flaky test earned nothing: it is a failure");
+    assert_eq!(flaky["results"][0]["type"], "flaky");
+    let runs = flaky["flaky"].as_array().unwrap();
+    assert_eq!(runs.len(), 3, "one flakyFailure per failing run");
+    assert_eq!(
+        runs[0]["message"],
+        "run 8 (STRESS_SEED=49): run 7 of no_lost_items: assertion `left == right` failed: <tag> & \"quotes\" 'single' ]]> | pipe red"
+    );
+    assert!(runs[0]["text"].as_str().unwrap().ends_with("left: 1\n right: 2"), "{}", runs[0]["text"]);
+    assert!(flaky["reruns"].as_array().unwrap().is_empty());
+
+    let failed = case(1, "pop_waits_for_push");
+    assert_eq!(failed["results"][0]["type"], "failed");
+    let reruns = failed["reruns"].as_array().unwrap();
+    assert_eq!(reruns.len(), 9, "every failing run but the first, which is the failure itself");
+    assert!(reruns.iter().all(|r| r["type"] == "failed"));
+    let timed_out = case(1, "close_wakes_waiters");
+    assert_eq!(timed_out["reruns"].as_array().unwrap().len(), 2);
+    assert_eq!(timed_out["reruns"][0]["type"], "timed_out");
+    assert_eq!(case(2, "build")["results"][0]["kind"], "Error");
+    assert_eq!(case(3, "submission")["results"][0]["kind"], "Skipped");
 }
 
 // ---------------------------------------------------------------------------

@@ -1,227 +1,159 @@
 //! JUnit XML, for the test-report widgets of CI services (GitHub's, GitLab's,
-//! Jenkins').
+//! Jenkins'), written with `quick-junit`, cargo-nextest's own JUnit crate,
+//! so that the elements and their order are the ones nextest's reports have.
+//!
+//! One `<testsuite>` per exercise, one `<testcase>` per test (or one for an
+//! exercise that did not build or was not submitted), and a `grader` suite
+//! for what concerns the whole grading (an infrastructure error, tampered
+//! files). A test's `time` is all its runs added up. A test whose runs
+//! disagreed (`flaky`) is a `<failure>`, as it earned nothing, followed by a
+//! `<flakyFailure>` for each failing run, and a test that failed every run
+//! a `<failure>` with a `<rerunFailure>` for each failing run after the
+//! first: nextest's names for "some runs passed" and "the reruns failed
+//! too", each with the run's own message, seed and time.
 
-use std::fmt::Write as _;
+use std::time::Duration;
+
+use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use crate::report::entry::{Entry, entries};
 use crate::report::human::points;
-use crate::scorecard::{ExerciseStatus, Scorecard, TestStatus};
+use crate::scorecard::{ExerciseStatus, FailedRun, Scorecard, TestCard, TestStatus};
 
-/// How one JUnit test case ended.
-enum Outcome {
-    Passed,
-    /// `<failure>`: the test ran and did not pass every run.
-    Failure {
-        kind: &'static str,
-        message: String,
-    },
-    /// `<error>`: the test could not be run (the exercise did not build).
-    Error {
-        kind: &'static str,
-        message: String,
-    },
-    /// `<skipped>`: not run, with no fault found (not submitted, or its
-    /// process was never started).
-    Skipped {
-        message: String,
-    },
-}
-
-struct Case {
-    name: String,
-    classname: String,
-    outcome: Outcome,
-}
-
-/// A `<testsuite>`: an exercise, or the grading as a whole.
-struct Suite {
-    name: String,
-    properties: Vec<(&'static str, String)>,
-    cases: Vec<Case>,
-}
-
-/// JUnit XML: one `<testsuites>` holding a `<testsuite>` per exercise and
-/// a `<testcase>` per test, as the JUnit schema used by Jenkins and the CI
-/// report widgets reads it. Every suite's `tests`, `failures`, `errors`
-/// and `skipped` are counted from the cases written, so they always agree.
-/// The scorecard keeps no time per test: cases and suites say 0 seconds,
-/// and `<testsuites>` the whole grading's time.
+/// The JUnit XML of `card`.
 pub fn to_string(card: &Scorecard) -> String {
-    let mut suites: Vec<Suite> = card
-        .exercises
-        .iter()
-        .map(|exercise| Suite {
-            name: exercise.id.clone(),
-            properties: vec![
-                ("title", exercise.title.clone()),
-                ("status", exercise.status.as_str().to_string()),
-                ("score", points(exercise.score)),
-                ("max_score", points(exercise.max_score)),
-            ],
-            cases: entries(exercise).iter().map(junit_case).collect(),
-        })
-        .collect();
+    let mut report = Report::new("grader");
+    report.set_time(seconds(card.duration_secs));
+    for exercise in &card.exercises {
+        let mut suite = TestSuite::new(clean(&exercise.id));
+        suite.add_properties([
+            Property::new("title", clean(&exercise.title)),
+            Property::new("status", exercise.status.as_str()),
+            Property::new("score", points(exercise.score)),
+            Property::new("max_score", points(exercise.max_score)),
+        ]);
+        let cases: Vec<TestCase> = entries(exercise).iter().map(case).collect();
+        suite.set_time(seconds(exercise.tests.iter().map(|t| t.total_run_secs).sum()));
+        suite.add_test_cases(cases);
+        report.add_test_suite(suite);
+    }
     // What concerns the whole grading gets a suite of its own, so that a CI
     // widget shows it as an error or a failure rather than hiding it.
-    let mut grader_cases = Vec::new();
+    let mut grader = TestSuite::new("grader");
+    grader.set_time(Duration::ZERO);
     if let Some(reason) = &card.infrastructure_error {
-        grader_cases.push(Case {
-            name: "infrastructure".into(),
-            classname: "grader".into(),
-            outcome: Outcome::Error {
-                kind: "infrastructure_error",
-                message: format!("{reason}; these scores are not a grade"),
-            },
-        });
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        problem(&mut status, "infrastructure_error", &format!("{reason}; these scores are not a grade"));
+        let mut case = TestCase::new("infrastructure", status);
+        case.set_classname("grader").set_time(Duration::ZERO);
+        grader.add_test_case(case);
     }
     if let Some(files) = card.tampered_files.as_ref().filter(|f| !f.is_empty()) {
-        grader_cases.push(Case {
-            name: "grading_files_match_manifest".into(),
-            classname: "grader".into(),
-            outcome: Outcome::Failure {
-                kind: "tampered",
-                message: format!("grading files differ from grading-manifest.json: {}", files.join(", ")),
-            },
-        });
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        let message = format!("grading files differ from grading-manifest.json: {}", files.join(", "));
+        problem(&mut status, "tampered", &message);
+        let mut case = TestCase::new("grading_files_match_manifest", status);
+        case.set_classname("grader").set_time(Duration::ZERO);
+        grader.add_test_case(case);
     }
-    if !grader_cases.is_empty() {
-        suites.push(Suite { name: "grader".into(), properties: Vec::new(), cases: grader_cases });
+    if !grader.test_cases.is_empty() {
+        report.add_test_suite(grader);
     }
-
-    let count = |cases: &[Case], pick: fn(&Outcome) -> bool| cases.iter().filter(|c| pick(&c.outcome)).count();
-    let is_failure = |o: &Outcome| matches!(o, Outcome::Failure { .. });
-    let is_error = |o: &Outcome| matches!(o, Outcome::Error { .. });
-    let is_skipped = |o: &Outcome| matches!(o, Outcome::Skipped { .. });
-    let all: Vec<&Case> = suites.iter().flat_map(|suite| &suite.cases).collect();
-    let total = |pick: fn(&Outcome) -> bool| all.iter().filter(|c| pick(&c.outcome)).count();
-
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"grader\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-        all.len(),
-        total(is_failure),
-        total(is_error),
-        total(is_skipped),
-        seconds(card.duration_secs)
-    );
-    for Suite { name, properties, cases } in &suites {
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-            xml_attr(name),
-            cases.len(),
-            count(cases, is_failure),
-            count(cases, is_error),
-            count(cases, is_skipped),
-            seconds(0.0)
-        );
-        if !properties.is_empty() {
-            out.push_str("    <properties>\n");
-            for (key, value) in properties {
-                let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", xml_attr(key), xml_attr(value));
-            }
-            out.push_str("    </properties>\n");
-        }
-        for case in cases {
-            let _ = write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
-                xml_attr(&case.name),
-                xml_attr(&case.classname),
-                seconds(0.0)
-            );
-            match &case.outcome {
-                Outcome::Passed => out.push_str("/>\n"),
-                Outcome::Failure { kind, message } => junit_problem(&mut out, "failure", Some(kind), message),
-                Outcome::Error { kind, message } => junit_problem(&mut out, "error", Some(kind), message),
-                Outcome::Skipped { message } => junit_problem(&mut out, "skipped", None, message),
-            }
-        }
-        out.push_str("  </testsuite>\n");
+    let mut text = report.to_string().expect("a report of valid strings always serializes");
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    out.push_str("</testsuites>\n");
-    out
+    text
 }
 
-fn junit_case(entry: &Entry) -> Case {
-    let outcome = match entry {
-        Entry::Test(_, test) => match test.status {
-            TestStatus::Passed => Outcome::Passed,
-            TestStatus::NotRun => Outcome::Skipped { message: entry.detail() },
-            status => Outcome::Failure { kind: status.as_str(), message: entry.detail() },
-        },
-        Entry::Exercise(exercise) if exercise.status == ExerciseStatus::Missing => {
-            Outcome::Skipped { message: entry.detail() }
+/// The `<testcase>` of one entry.
+fn case(entry: &Entry) -> TestCase {
+    let status = match entry {
+        Entry::Test(_, test) => test_status(entry, test),
+        Entry::Exercise(exercise) if exercise.status == ExerciseStatus::Missing => skipped(&entry.detail()),
+        Entry::Exercise(_) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            problem(&mut status, entry.status_word(), &entry.detail());
+            status
         }
-        Entry::Exercise(_) => Outcome::Error { kind: entry.status_word(), message: entry.detail() },
     };
-    Case { name: entry.short_name().to_string(), classname: entry.exercise().id.clone(), outcome }
+    let mut case = TestCase::new(clean(entry.short_name()), status);
+    case.set_classname(clean(&entry.exercise().id));
+    let time = match entry {
+        Entry::Test(_, test) => test.total_run_secs,
+        Entry::Exercise(_) => 0.0,
+    };
+    case.set_time(seconds(time));
+    case
 }
 
-/// Closes a `<testcase>` with its `<failure>`, `<error>` or `<skipped>`:
-/// the first line of the message as the `message` attribute (what report
-/// widgets show as the title), the whole message as the element's text.
-fn junit_problem(out: &mut String, element: &str, kind: Option<&str>, message: &str) {
-    let first_line = message.lines().next().unwrap_or_default();
-    let _ = write!(out, ">\n      <{element} message=\"{}\"", xml_attr(first_line));
-    if let Some(kind) = kind {
-        let _ = write!(out, " type=\"{}\"", xml_attr(kind));
-    }
-    let _ = writeln!(out, ">{}</{element}>\n    </testcase>", xml_text(message));
-}
-
-/// Seconds as the JUnit schema's time type allows: digits, a point, digits
-/// (never an exponent, a sign, or "NaN").
-fn seconds(value: f64) -> String {
-    let value = if value.is_finite() && value > 0.0 { value } else { 0.0 };
-    format!("{value:.3}")
-}
-
-/// Whether XML 1.0 can carry `c` at all. Most C0 control characters cannot,
-/// even escaped; a test's output may hold them (the escape of a colour
-/// code), and one would make the whole report unreadable to a parser.
-fn xml_char_allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Text content, escaped. A carriage return is written as a character
-/// reference because a parser would otherwise turn "\r\n" into "\n".
-fn xml_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            // Escaping every `>` also rules out the forbidden "]]>".
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c if xml_char_allowed(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
+fn test_status(entry: &Entry, test: &TestCard) -> TestCaseStatus {
+    match test.status {
+        TestStatus::Passed => TestCaseStatus::success(),
+        TestStatus::NotRun => skipped(&entry.detail()),
+        TestStatus::Flaky => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            problem(&mut status, test.status.as_str(), &entry.detail());
+            status.add_reruns(test.failed_runs.iter().map(rerun));
+            status.set_rerun_kind(FlakyOrRerun::Flaky);
+            status
+        }
+        TestStatus::Failed | TestStatus::TimedOut => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            problem(&mut status, test.status.as_str(), &entry.detail());
+            // The first failing run is the <failure> itself.
+            status.add_reruns(test.failed_runs.iter().skip(1).map(rerun));
+            status.set_rerun_kind(FlakyOrRerun::Rerun);
+            status
         }
     }
-    out
 }
 
-/// An attribute value in double quotes, escaped. Tabs and line breaks are
-/// character references: a parser turns literal ones into spaces.
-fn xml_attr(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if xml_char_allowed(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
-        }
-    }
-    out
+/// One failing run, as a `<flakyFailure>` or `<rerunFailure>`: its first
+/// line, run and seed as the title, its whole message as the text.
+fn rerun(run: &FailedRun) -> TestRerun {
+    let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+    let first_line = run.message.lines().next().unwrap_or_default();
+    rerun.set_message(clean(&format!("run {} (STRESS_SEED={}): {first_line}", run.run + 1, run.seed)));
+    rerun.set_type(clean(&run.outcome));
+    rerun.set_time(seconds(run.secs));
+    rerun.set_description(clean(&run.message));
+    rerun
+}
+
+fn skipped(message: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(clean(message.lines().next().unwrap_or_default()));
+    status.set_description(clean(message));
+    status
+}
+
+/// Sets a `<failure>` or `<error>`'s `message` (its first line: what report
+/// widgets show as the title), `type`, and the whole message as its text.
+fn problem(status: &mut TestCaseStatus, kind: &str, message: &str) {
+    status.set_message(clean(message.lines().next().unwrap_or_default()));
+    status.set_type(clean(kind));
+    status.set_description(clean(message));
+}
+
+/// A duration from seconds; a negative, NaN or infinite value is 0 (the
+/// schema's time is a plain non-negative decimal).
+fn seconds(secs: f64) -> Duration {
+    if secs.is_finite() && secs > 0.0 { Duration::from_secs_f64(secs) } else { Duration::ZERO }
+}
+
+/// Text XML 1.0 can carry. `quick-junit` removes ANSI escapes and most C0
+/// control characters; the other characters XML forbids (U+FFFE, lone
+/// surrogates cannot occur in a `str`) become U+FFFD here, so that one
+/// stray byte in a test's output cannot make the whole report unreadable.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            // quick-junit removes the C0 controls XML forbids.
+            '\u{0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'.. => c,
+            _ => '\u{FFFD}',
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,19 +161,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn xml_escaping_keeps_markup_out_and_drops_what_xml_cannot_carry() {
-        assert_eq!(xml_text("a<b>&c]]>"), "a&lt;b&gt;&amp;c]]&gt;");
-        assert_eq!(xml_text("esc\u{1b}[31m nul\0 ok\tline\n"), "esc\u{FFFD}[31m nul\u{FFFD} ok\tline\n");
-        assert_eq!(xml_text("crlf\r\n"), "crlf&#13;\n");
-        assert_eq!(xml_attr("say \"hi\" & 'bye'\n<x>"), "say &quot;hi&quot; &amp; &apos;bye&apos;&#10;&lt;x&gt;");
-        assert_eq!(xml_attr("\u{FFFE}\u{10000}"), "\u{FFFD}\u{10000}");
+    fn times_are_never_negative_or_nan() {
+        assert_eq!(seconds(1.5), Duration::from_millis(1500));
+        for bad in [f64::NAN, -1.0, f64::INFINITY] {
+            assert_eq!(seconds(bad), Duration::ZERO);
+        }
     }
 
     #[test]
-    fn junit_times_are_plain_decimals() {
-        assert_eq!(seconds(1.23456), "1.235");
-        assert_eq!(seconds(f64::NAN), "0.000");
-        assert_eq!(seconds(-1.0), "0.000");
-        assert_eq!(seconds(f64::INFINITY), "0.000");
+    fn characters_xml_cannot_carry_are_replaced() {
+        assert_eq!(clean("a\u{FFFE}b\u{FFFF}c\u{10000}"), "a\u{FFFD}b\u{FFFD}c\u{10000}");
+        assert_eq!(clean("tab\tline\n"), "tab\tline\n");
     }
 }
