@@ -350,8 +350,8 @@ fn run_classroom50(package: &Path, status: i32, sleep: u32, deadline: u32) -> Cl
     write_executable(
         &stand_in,
         &format!(
-            "#!/bin/sh\necho \"$@\" >> '{calls}'\nif [ \"$1\" = grade ]; then\n  sleep {sleep}\n  cp '{card}' \"$4\"\n  \
-             exit {status}\nfi\nexec '{real}' \"$@\"\n",
+            "#!/bin/sh\necho \"$@\" >> '{calls}'\n[ -n \"$GITHUB_TOKEN$ACTIONS_RUNTIME_TOKEN\" ] && echo LEAK >> '{calls}'\n\
+             if [ \"$1\" = grade ]; then\n  sleep {sleep}\n  cp '{card}' \"$4\"\n  exit {status}\nfi\nexec '{real}' \"$@\"\n",
             calls = calls.display(),
             card = scorecard.display(),
             real = real.display(),
@@ -370,6 +370,8 @@ fn run_classroom50(package: &Path, status: i32, sleep: u32, deadline: u32) -> Cl
         .env("SUBMISSION_TAG", "submit/2026-06-01T14-32-05Z-a1b2c3d")
         .env("COMMIT_URL", "https://github.com/org/repo/commit/abc")
         .env("RELEASE_URL", "https://github.com/org/repo/releases/tag/submit%2F1")
+        .env("GITHUB_TOKEN", "ghs_secret")
+        .env("ACTIONS_RUNTIME_TOKEN", "secret")
         .output()
         .expect("python3 could be started");
     let read = |name: &str| std::fs::read_to_string(checkout.join(name)).ok();
@@ -419,6 +421,7 @@ fn the_classroom50_autograder_records_a_grade_only_from_a_trusted_grading() {
         assert_eq!(result["owner"], "alice");
         assert!(run.release_body.as_deref().unwrap().starts_with("## Grade: 8 / 20"), "{:?}", run.release_body);
         assert!(run.scorecard, "the scorecard is left for the Release");
+        assert!(!run.calls.contains("LEAK"), "the grader (and so student code) gets no token:\n{}", run.calls);
     }
     for (status, sleep, deadline) in [(2, 0, 600), (0, 3, 1)] {
         let run = run_classroom50(&package, status, sleep, deadline);

@@ -45,6 +45,29 @@ OUTPUTS = ("result.json", "release-body.md", "scorecard.json")
 # this script say why and exit with an infrastructure error itself.
 DEADLINE_SECS = int(os.environ.get("GRADER_DEADLINE_SECS", "780"))
 
+# GitHub refuses a Release whose text is very long; the full report is in
+# scorecard.json, attached to the same Release.
+MAX_RELEASE_BODY_CHARS = 100_000
+
+# What the grader and cargo need from the runner's environment. Student code
+# is compiled and run below, in the same job that publishes the Release, so
+# nothing else (tokens, the runner's ACTIONS_* variables) is passed on.
+KEEP_ENV = ("PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "LANG", "TMPDIR")
+
+# The runner's identity variables, which only `grader convert --to
+# classroom50` reads (result.json must carry them).
+IDENTITY_ENV = (
+    "CLASSROOM",
+    "ASSIGNMENT",
+    "ASSIGNMENT_TYPE",
+    "OWNER",
+    "USERNAME",
+    "SUBMISSION_TAG",
+    "COMMIT_URL",
+    "RELEASE_URL",
+    "REVIEW_URL",
+)
+
 # The grader's exit statuses: graded, graded below --fail-under, no grade.
 GRADED = (0, 1)
 NO_GRADE = 2
@@ -61,6 +84,19 @@ def no_grade(reason: str) -> int:
     # A workflow command: GitHub shows it as an error on the run.
     print(f"::error::no grade recorded: {reason}", flush=True)
     return NO_GRADE
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {name: os.environ[name] for name in KEEP_ENV if name in os.environ}
+    env.update(extra)
+    return env
+
+
+def cap_release_body(path: pathlib.Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if len(text) > MAX_RELEASE_BODY_CHARS:
+        cut = text[:MAX_RELEASE_BODY_CHARS]
+        path.write_text(cut + "\n\n*The report is cut here; the whole of it is in scorecard.json.*\n", encoding="utf-8")
 
 
 def commit_date() -> str | None:
@@ -93,7 +129,7 @@ def build_grader(target_dir: pathlib.Path, remaining: float) -> pathlib.Path:
     subprocess.run(
         [cargo, "build", "--locked", "-p", "grader"],
         cwd=COURSE,
-        env={**os.environ, "CARGO_TARGET_DIR": str(target_dir)},
+        env=clean_env(CARGO_TARGET_DIR=str(target_dir)),
         check=True,
         timeout=remaining,
     )
@@ -119,10 +155,11 @@ def main() -> int:
 
     scratch = pathlib.Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "concurrency-grader"
     scratch.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GRADER_WORKSPACE": str(COURSE), "CARGO_TARGET_DIR": str(scratch / "target")}
+    env = clean_env(GRADER_WORKSPACE=str(COURSE), CARGO_TARGET_DIR=str(scratch / "target"))
+    identity = {name: os.environ[name] for name in IDENTITY_ENV if name in os.environ}
     date = commit_date()
     if date:
-        env["CLASSROOM50_DATETIME"] = date
+        identity["CLASSROOM50_DATETIME"] = date
     scorecard = checkout / "scorecard.json"
     try:
         grader = build_grader(scratch / "target", remaining())
@@ -136,11 +173,12 @@ def main() -> int:
         for fmt, name in (("classroom50", "result.json"), ("markdown", "release-body.md")):
             converted = subprocess.run(
                 [str(grader), "convert", str(scorecard), "--to", fmt, "--output", str(checkout / name)],
-                env=env,
+                env={**env, **identity},
                 timeout=remaining(),
             ).returncode
             if converted != 0:
                 return no_grade(f"writing {name} failed with status {converted}")
+        cap_release_body(checkout / "release-body.md")
     except subprocess.TimeoutExpired:
         return no_grade(f"the grading took more than {DEADLINE_SECS} s; rerun it when runners are less busy")
     except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
