@@ -42,7 +42,7 @@ use crate::scorecard::{ExerciseCard, Scorecard};
 pub struct Identity {
     pub classroom: String,
     pub assignment: String,
-    /// `individual` or `group`.
+    /// `individual` or `group` (the runner's `ASSIGNMENT_TYPE`, or `MODE`).
     pub assignment_type: String,
     pub owner: String,
     /// The `submit/...` tag.
@@ -56,7 +56,7 @@ pub struct Identity {
 
 impl Identity {
     /// The identity from the runner's environment (`CLASSROOM`,
-    /// `ASSIGNMENT`, `ASSIGNMENT_TYPE`, `OWNER` or `USERNAME`,
+    /// `ASSIGNMENT`, `ASSIGNMENT_TYPE` or `MODE`, `OWNER` or `USERNAME`,
     /// `SUBMISSION_TAG`, `COMMIT_URL`, `RELEASE_URL`, `REVIEW_URL`, and
     /// `CLASSROOM50_DATETIME`, which `autograder.py` sets to the graded
     /// commit's date). Outside a runner (`grader convert` on a laptop) the
@@ -72,9 +72,10 @@ impl Identity {
         Identity {
             classroom: get("CLASSROOM").unwrap_or_else(|| "local".into()),
             assignment: get("ASSIGNMENT").unwrap_or_else(|| "local".into()),
-            assignment_type: get("ASSIGNMENT_TYPE")
-                .filter(|t| t == "individual" || t == "group")
-                .unwrap_or_else(|| "individual".into()),
+            // Passed on as the runner gives it: its newer versions know
+            // more modes than the stored schema's two, and a type that does
+            // not match the assignment's mode gets the result skipped.
+            assignment_type: get("ASSIGNMENT_TYPE").or_else(|| get("MODE")).unwrap_or_else(|| "individual".into()),
             owner: get("OWNER").or_else(|| get("USERNAME")).unwrap_or_else(|| "local".into()),
             submission: get("SUBMISSION_TAG")
                 .filter(|t| t.starts_with("submit/"))
@@ -334,15 +335,16 @@ mod tests {
             "USERNAME" => Some("alice".into()),
             "SUBMISSION_TAG" => Some("submit/2026-06-01T14-32-05Z-a1b2c3d".into()),
             "COMMIT_URL" => Some("https://example.org/c".into()),
-            "ASSIGNMENT_TYPE" => Some("team".into()),
+            "MODE" => Some("group".into()),
             _ => None,
         });
         assert_eq!(identity.classroom, "cs-101");
         assert_eq!(identity.owner, "alice");
         assert_eq!(identity.assignment, "local");
-        assert_eq!(identity.assignment_type, "individual", "a type the schema does not allow falls back");
+        assert_eq!(identity.assignment_type, "group", "the runner's MODE when ASSIGNMENT_TYPE is unset");
         assert_eq!(identity.review, "https://example.org/c", "review falls back to the commit, as the runner does");
         let outside = Identity::from_lookup(|_| None);
         assert_eq!(outside.submission, "submit/local");
+        assert_eq!(outside.assignment_type, "individual");
     }
 }

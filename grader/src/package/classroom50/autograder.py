@@ -60,6 +60,7 @@ IDENTITY_ENV = (
     "CLASSROOM",
     "ASSIGNMENT",
     "ASSIGNMENT_TYPE",
+    "MODE",
     "OWNER",
     "USERNAME",
     "SUBMISSION_TAG",
