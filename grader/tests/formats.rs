@@ -710,6 +710,40 @@ fn classroom50_results_match_the_published_schema_in_integer_points() {
     assert_eq!([points(0), points(1), points(2), points(3)], [0, 4, 7, 10]);
 }
 
+/// Tests of a group that is not `visible` (hidden, or a grading-only
+/// group, `after_published` by default) are what students must not read:
+/// Classroom 50's result.json and the Markdown report (release-body.md),
+/// both published on the student's own repository, show each such group as
+/// one line with its result and points, and never a test name or message.
+#[test]
+fn classroom50_and_markdown_hold_back_the_tests_students_may_not_read() {
+    let mut card = mixed();
+    for test in &mut card.exercises[1].tests[1..3] {
+        test.visibility = Some(grader::scorecard::Visibility::AfterPublished);
+        test.group = "secret".into();
+    }
+    let result = check_classroom50(&card);
+    let text = result.to_string();
+    for leaked in ["pop_waits_for_push", "no_lost_items", "left == right", "a lost update"] {
+        assert!(!text.contains(leaked), "result.json shows {leaked:?}: {result:#}");
+    }
+    let tests = result["tests"].as_array().unwrap();
+    let folded = tests.iter().find(|t| t["test-name"] == "exercise-2: secret (2 held-back tests)").unwrap();
+    assert_eq!(
+        (folded["passed"].as_bool(), folded["score"].as_u64(), folded["max-score"].as_u64()),
+        (Some(false), Some(0), Some(4))
+    );
+    assert!(folded.get("message").is_none());
+    assert_eq!(result["max-score"], 60, "held-back points still count");
+
+    let markdown = formats::render(&card, Format::Markdown);
+    for leaked in ["pop_waits_for_push", "no_lost_items", "a lost update"] {
+        assert!(!markdown.contains(leaked), "the Markdown shows {leaked:?}:\n{markdown}");
+    }
+    assert!(markdown.contains("| secret (2 held-back tests) | ❌ failed | | 0 / 4 |"), "{markdown}");
+    assert!(markdown.contains("## Grade: 12 / 60"), "the total still counts them:\n{markdown}");
+}
+
 #[test]
 fn classroom50_identity_comes_from_the_runners_environment() {
     let dir = tempfile::tempdir().unwrap();

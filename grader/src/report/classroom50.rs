@@ -31,7 +31,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::report::entry::entries;
+use crate::report::entry::{always_shown, entries, held_back_groups, held_back_name};
 use crate::scorecard::{ExerciseCard, Scorecard};
 
 /// Who and what was graded: the identity fields Classroom 50's runner
@@ -140,7 +140,43 @@ fn exercise_points(exercise: &ExerciseCard) -> Vec<IntegerTest> {
             points[index] = share;
         }
     }
-    shown.iter().zip(points).map(|(entry, (score, max_score))| integer(entry, score, max_score)).collect()
+    // Tests students may always see are listed; the others (hidden, or
+    // grading-only) become one entry per group, without names or messages:
+    // the Release that holds result.json is the student's to read.
+    let mut out: Vec<IntegerTest> = Vec::new();
+    let mut folded: Vec<(String, IntegerTest)> = Vec::new();
+    for ((entry, test), (score, max_score)) in shown.iter().zip(&exercise.tests).zip(points) {
+        if always_shown(test) {
+            out.push(integer(entry, score, max_score));
+            continue;
+        }
+        match folded.iter_mut().find(|(group, _)| *group == test.group) {
+            Some((_, sum)) => {
+                sum.passed &= entry.passed();
+                sum.score += score;
+                sum.max_score += max_score;
+            }
+            None => folded.push((
+                test.group.clone(),
+                IntegerTest {
+                    name: String::new(),
+                    passed: entry.passed(),
+                    score,
+                    max_score,
+                    status: "",
+                    message: None,
+                },
+            )),
+        }
+    }
+    let counts = held_back_groups(exercise);
+    for (group, mut sum) in folded {
+        let tests = counts.iter().find(|(name, _)| *name == group).map_or(0, |(_, tests)| tests.len());
+        sum.name = format!("{}: {}", exercise.id, held_back_name(&group, tests));
+        sum.status = if sum.passed { "passed" } else { "failed" };
+        out.push(sum);
+    }
+    out
 }
 
 /// `total` integer points shared in proportion to `weights`: each gets the

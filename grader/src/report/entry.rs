@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use crate::scorecard::{ExerciseCard, ExerciseStatus, Scorecard, TestCard, TestStatus};
+use crate::scorecard::{ExerciseCard, ExerciseStatus, Scorecard, TestCard, TestStatus, Visibility};
 
 /// One line of a test report.
 pub(crate) enum Entry<'a> {
@@ -153,4 +153,31 @@ pub(crate) fn overall_status(card: &Scorecard, entries: &[Entry]) -> &'static st
     } else {
         "fail"
     }
+}
+
+/// Whether students may always see this test's name, result and message:
+/// its group's visibility is `visible` (the default).
+pub(crate) fn always_shown(test: &TestCard) -> bool {
+    test.visibility.unwrap_or(Visibility::Visible) == Visibility::Visible
+}
+
+/// The tests of `exercise` that are not [`always_shown`] (hidden, or shown
+/// only after the due date or publication, as grading-only tests are),
+/// grouped by their group in the order the groups first appear: the
+/// student-facing reports show each such group as one line, without test
+/// names or messages.
+pub(crate) fn held_back_groups(exercise: &ExerciseCard) -> Vec<(&str, Vec<&TestCard>)> {
+    let mut groups: Vec<(&str, Vec<&TestCard>)> = Vec::new();
+    for test in exercise.tests.iter().filter(|t| !always_shown(t)) {
+        match groups.iter_mut().find(|(name, _)| *name == test.group) {
+            Some((_, tests)) => tests.push(test),
+            None => groups.push((&test.group, vec![test])),
+        }
+    }
+    groups
+}
+
+/// How a held-back group is named in a report: `Stress (3 held-back tests)`.
+pub(crate) fn held_back_name(group: &str, tests: usize) -> String {
+    format!("{group} ({tests} held-back test{})", if tests == 1 { "" } else { "s" })
 }

@@ -1,9 +1,12 @@
-//! A Markdown report, for a GitHub job summary (`$GITHUB_STEP_SUMMARY`) and
-//! Classroom 50's `release-body.md`.
+//! A Markdown report, for a GitHub job summary (`$GITHUB_STEP_SUMMARY`),
+//! Classroom 50's `release-body.md` and Gradescope's output: reports
+//! students read. Tests whose group is not `visible` (hidden, or shown
+//! later, as grading-only tests are) are held back: one line per group with
+//! its result and points, no test names, no messages.
 
 use std::fmt::Write as _;
 
-use crate::report::entry::{Entry, notices};
+use crate::report::entry::{Entry, always_shown, held_back_groups, held_back_name, notices};
 use crate::report::human::points;
 use crate::scorecard::{ExerciseStatus, Scorecard, TestStatus};
 
@@ -46,7 +49,7 @@ pub fn to_string(card: &Scorecard) -> String {
             continue;
         }
         out.push_str("| test | status | runs | points |\n| --- | --- | --- | --- |\n");
-        for test in &exercise.tests {
+        for test in exercise.tests.iter().filter(|t| always_shown(t)) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} / {} | {} / {} |",
@@ -58,7 +61,18 @@ pub fn to_string(card: &Scorecard) -> String {
                 points(test.max_points)
             );
         }
-        for test in exercise.tests.iter().filter(|t| t.status != TestStatus::Passed) {
+        for (group, tests) in held_back_groups(exercise) {
+            let passed = tests.iter().all(|t| t.status == TestStatus::Passed);
+            let _ = writeln!(
+                out,
+                "| {} | {} | | {} / {} |",
+                md_cell(&held_back_name(group, tests.len())),
+                test_mark(if passed { TestStatus::Passed } else { TestStatus::Failed }),
+                points(tests.iter().map(|t| t.points).sum::<f64>() + 0.0),
+                points(tests.iter().map(|t| t.max_points).sum::<f64>() + 0.0)
+            );
+        }
+        for test in exercise.tests.iter().filter(|t| t.status != TestStatus::Passed && always_shown(t)) {
             let entry = Entry::Test(exercise, test);
             md_details(&mut out, &format!("{}: {}", test.name, test.status.as_str()), &entry.detail());
         }
