@@ -155,7 +155,7 @@ fn the_template_builds_from_a_fresh_copy_and_its_skeleton_fails_its_tests() {
 fn a_destination_with_files_in_it_is_refused() {
     let dest = tempfile::tempdir().unwrap();
     std::fs::write(dest.path().join("notes.txt"), "mine").unwrap();
-    for command in ["template", "gradescope"] {
+    for command in ["template", "gradescope", "classroom50"] {
         let output = run(grader().arg(command).arg(dest.path()), 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("exists and is not empty"), "{command}: {stderr}");
