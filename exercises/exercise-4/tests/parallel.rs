@@ -206,6 +206,8 @@ mod pipes {
     /// The most a calibration writes before deciding that the pipe's buffer
     /// has no limit the writer could use.
     const CALIBRATION_LIMIT: usize = 1 << 20;
+    /// How many instances of each pipe wait for a reader.
+    const SPARES: usize = 2;
 
     /// The named pipes `word_count` gets, each with an instance waiting for
     /// a reader.
@@ -222,10 +224,24 @@ mod pipes {
         path: PathBuf,
         /// The same, NUL-terminated, for `CreateNamedPipeW`.
         wide: Vec<u16>,
-        /// An instance no reader has opened yet: a reader's `File::open`
-        /// connects to it. Once one does, the writer makes the next, so that
-        /// opening the path again also succeeds.
-        spare: Option<OwnedHandle>,
+        /// Instances no reader has opened yet: a reader's `File::open`
+        /// connects to one of them. The writer keeps [`SPARES`] of them, so
+        /// that opening the path again soon after also succeeds (on Windows
+        /// `fs::metadata` opens the path too).
+        spares: Vec<OwnedHandle>,
+    }
+
+    impl Served {
+        /// Makes new instances until [`SPARES`] wait (fewer if Windows
+        /// refuses: the next poll tries again).
+        fn replenish(&mut self) {
+            while self.spares.len() < SPARES {
+                match instance(&self.wide, false) {
+                    Ok(spare) => self.spares.push(spare),
+                    Err(_) => break,
+                }
+            }
+        }
     }
 
     /// A pipe path no other process uses: the process id and the time, and
@@ -244,9 +260,11 @@ mod pipes {
         let served = (0..count)
             .map(|index| {
                 let (path, wide) = pipe_path(&index.to_string());
-                let spare = instance(&wide, true)
+                let first = instance(&wide, true)
                     .unwrap_or_else(|error| panic!("the test could not create a named pipe: {error}"));
-                Served { path, wide, spare: Some(spare) }
+                let mut served = Served { path, wide, spares: vec![first] };
+                served.replenish();
+                served
             })
             .collect();
         Pipes { served, capacity }
@@ -403,34 +421,31 @@ mod pipes {
                         }
                         _ => {}
                     }
-                    let Some(spare) = served.spare.take() else {
-                        served.spare = instance(&served.wide, false).ok();
-                        continue;
-                    };
-                    if listening(&spare) {
-                        served.spare = Some(spare);
-                        continue;
-                    }
-                    // A reader opened the spare (or opened and closed it:
-                    // writing to that fails, and dropping it is all there
-                    // is to do). The next reader gets a new instance.
-                    served.spare = instance(&served.wide, false).ok();
-                    match pipe {
-                        // A reader opened a finished pipe again: dropping
-                        // the instance gives it end-of-file.
-                        Pipe::Done | Pipe::Releasing { .. } => {}
-                        Pipe::Holding { others, .. } => others.push(spare),
-                        Pipe::Unopened => {
-                            // Both halves are far smaller than the buffer,
-                            // so a new instance takes them whole.
-                            if write_some(&spare, first.as_bytes()) < first.len() {
-                                continue;
-                            }
-                            if released {
-                                write_some(&spare, second.as_bytes());
-                                *pipe = Pipe::Done;
-                            } else {
-                                *pipe = Pipe::Holding { instance: spare, taken: false, others: Vec::new() };
+                    // The instances a reader opened (or opened and closed
+                    // already: writing to those fails, and dropping them is
+                    // all there is to do). New ones take their place.
+                    let (waiting, opened): (Vec<_>, Vec<_>) =
+                        std::mem::take(&mut served.spares).into_iter().partition(listening);
+                    served.spares = waiting;
+                    served.replenish();
+                    for opened in opened {
+                        match pipe {
+                            // A reader opened a finished pipe again: dropping
+                            // the instance gives it end-of-file.
+                            Pipe::Done | Pipe::Releasing { .. } => {}
+                            Pipe::Holding { others, .. } => others.push(opened),
+                            Pipe::Unopened => {
+                                // Both halves are far smaller than the
+                                // buffer, so a new instance takes them whole.
+                                if write_some(&opened, first.as_bytes()) < first.len() {
+                                    continue;
+                                }
+                                if released {
+                                    write_some(&opened, second.as_bytes());
+                                    *pipe = Pipe::Done;
+                                } else {
+                                    *pipe = Pipe::Holding { instance: opened, taken: false, others: Vec::new() };
+                                }
                             }
                         }
                     }
@@ -477,6 +492,14 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("<no message>")
+}
+
+/// Says, on the process's real stderr (past libtest's capture, so it shows
+/// even when the test passes), that something could not be checked here.
+fn not_checked_here(what: &str) {
+    use std::io::Write;
+    let line = format!("\nnote: not checked on this machine: {what}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 #[test]
@@ -532,12 +555,27 @@ fn files_are_read_on_several_threads_at_once() {
             DEADLINE.as_secs()
         ),
     };
-    let counts = result.unwrap_or_else(|error| {
-        panic!(
+    let counts = match result {
+        Ok(counts) => counts,
+        // A Windows named pipe opens and reads like a file, but has no file
+        // metadata (`fs::metadata` fails on it): a correct solution that
+        // asks for a file's size first cannot be checked here. Say so and
+        // leave the verdict to the grader, which uses FIFOs on Linux.
+        Err(error) if cfg!(windows) => {
+            not_checked_here(&format!(
+                "parallel reading: word_count returned an error for the {PIPES} Windows named pipes \
+                 this test reads through ({error}); they open and read like files but have no \
+                 metadata, so code that asks for a file's metadata or size fails on them. Read them \
+                 with File::open or fs::read_to_string to have this checked here; the grader checks \
+                 it on Linux"
+            ));
+            return;
+        }
+        Err(error) => panic!(
             "word_count returned an error for {PIPES} named pipes (FIFOs), which are readable \
              files: {error}"
-        )
-    });
+        ),
+    };
     if report.simultaneous_after.is_none() {
         panic!(
             "the files were read one at a time: word_count must read and count files on \
