@@ -23,17 +23,21 @@ pub fn write(scorecard: &Scorecard, output: &Output) -> Result<()> {
             .lock()
             .write_all(text.as_bytes())
             .map_err(|e| GraderError::io("writing the scorecard to stdout", e)),
-        Output::File(path) => {
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => std::path::PathBuf::from("."),
-            };
-            fs::create_dir_all(&dir).map_err(|e| GraderError::io(format!("creating {}", dir.display()), e))?;
-            let mut temp = tempfile::NamedTempFile::new_in(&dir)
-                .map_err(|e| GraderError::io(format!("writing in {}", dir.display()), e))?;
-            temp.write_all(text.as_bytes()).map_err(|e| GraderError::io(format!("writing {}", path.display()), e))?;
-            temp.persist(path).map_err(|e| GraderError::io(format!("writing {}", path.display()), e.error))?;
-            Ok(())
-        }
+        Output::File(path) => write_file(path, &text),
     }
+}
+
+/// Writes `text` to `path` through a temporary file in the same folder, so
+/// a reader never sees half a file (a scorecard, a page, the dashboard).
+pub fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(|e| GraderError::io(format!("creating {}", dir.display()), e))?;
+    let mut temp = tempfile::NamedTempFile::new_in(&dir)
+        .map_err(|e| GraderError::io(format!("writing in {}", dir.display()), e))?;
+    temp.write_all(text.as_bytes()).map_err(|e| GraderError::io(format!("writing {}", path.display()), e))?;
+    temp.persist(path).map_err(|e| GraderError::io(format!("writing {}", path.display()), e.error))?;
+    Ok(())
 }
