@@ -235,7 +235,7 @@ fn tests_section(body: &mut String, stats: &ClassStats) {
                 "<tr><td class=\"num\">{}</td><td><pre>{}</pre></td><td>{}</td></tr>",
                 group.submissions.len(),
                 escape(&group.example),
-                escape(&group.submissions.join(", "))
+                escape(&who(&group.submissions))
             );
         }
         let _ = writeln!(body, "</tbody></table>");
@@ -291,6 +291,17 @@ fn submissions_section(body: &mut String, rows: &[&Row], stems: &[Option<String>
         let _ = writeln!(body, "<td>{}</td><td class=\"num\">{ignored}</td></tr>", flags.join(" "));
     }
     let _ = writeln!(body, "</tbody></table>");
+}
+
+/// The first names of a message group, and how many more: a bug that half
+/// of a class of 200 has must not fill the page with names.
+fn who(submissions: &[String]) -> String {
+    const NAMES: usize = 12;
+    let mut text = submissions.iter().take(NAMES).cloned().collect::<Vec<_>>().join(", ");
+    if submissions.len() > NAMES {
+        text.push_str(&format!(" and {} more", submissions.len() - NAMES));
+    }
+    text
 }
 
 /// The submission's name, linking to its page when it has one.
@@ -368,19 +379,57 @@ fn histogram_svg(title: &str, bins: &[(f64, f64, usize)], max: f64) -> std::resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scorecard::Scorecard;
+
+    fn card(score: f64, status: &str, message: Option<&str>, infrastructure: Option<&str>) -> Scorecard {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "score": score, "max_score": 20.0, "grader_version": "t",
+            "submission": "x", "duration_secs": 0.0, "grader_peak_rss_mib": 0.0, "ignored_changes": [],
+            "infrastructure_error": infrastructure, "tampered_files": [], "review_flags": [],
+            "exercises": [{ "id": "exercise-1", "title": "Race", "score": score, "max_score": 20.0,
+                "status": "failed", "message": null, "tests": [{ "name": "races", "status": status, "runs": 2,
+                "passed_runs": 0, "points": 0.0, "max_points": 10.0, "message": message, "target": "stress",
+                "group": "stress", "stress": true, "failing_seed": 7, "replay": "STRESS_SEED=7 cargo test" }] }]
+        }))
+        .unwrap()
+    }
+
+    /// An untrusted grading is listed apart with its reason and counts in
+    /// no score and no failure; a grading that never produced a scorecard
+    /// too; a missing student is no submission.
+    #[test]
+    fn untrusted_gradings_are_listed_apart_and_counted_nowhere_else() {
+        let rows = vec![
+            Row::graded("ada".into(), card(10.0, "failed", Some("lost update of 17"), None)),
+            Row::graded("bob".into(), card(0.0, "timed_out", Some("lost update of 99"), Some("starved machine"))),
+            Row::failed("cy".into(), "could not stage: disk full".into()),
+            Row::missing(crate::roster::Student {
+                github: "dee".into(),
+                id: "4".into(),
+                name: "Dee".into(),
+                section: "B".into(),
+                canvas_id: String::new(),
+                sis_login_id: String::new(),
+            }),
+        ];
+        let refs: Vec<&Row> = rows.iter().collect();
+        let page = dashboard(&refs, &page_stems(&refs));
+        assert!(page.contains("<b data-class-size>3</b>"), "three folders");
+        assert!(page.contains("<b data-graded>1</b>") && page.contains("<b data-missing>1</b>"));
+        assert!(page.contains("<b data-untrusted>2</b>"));
+        assert!(page.contains("<td>bob</td><td>starved machine</td>") && page.contains("disk full"));
+        // Only ada's failure counts: one failed, no timeout from bob.
+        assert!(page.contains("<td class=\"num\" data-failed>1</td>"), "{page}");
+        assert!(page.contains("<td class=\"num\" data-timed-out>0</td>"), "{page}");
+        // bob's row links to his page but shows no total; ada's has hers.
+        assert!(page.contains("<tr data-submission=\"bob\"><td><a href=\"./bob.html\">bob</a></td>"));
+        assert!(page.contains("<td class=\"num\" data-total>10</td>"));
+        assert_eq!(page.matches("data-total></td>").count(), 3, "bob, cy and dee have no total");
+    }
 
     #[test]
     fn a_submission_called_index_does_not_overwrite_the_dashboard() {
-        let card = || {
-            Some(
-                serde_json::from_value(serde_json::json!({
-                    "schema_version": 1, "score": 0.0, "max_score": 0.0, "exercises": [], "grader_version": "t",
-                    "submission": "x", "duration_secs": 0.0, "grader_peak_rss_mib": 0.0, "ignored_changes": [],
-                    "infrastructure_error": null, "tampered_files": null, "review_flags": []
-                }))
-                .unwrap(),
-            )
-        };
+        let card = || Some(card(0.0, "passed", None, None));
         let rows: Vec<Row> = ["INDEX", "index-submission", "ada"]
             .iter()
             .map(|name| Row { scorecard: card(), ..Row::failed(name.to_string(), String::new()) })
