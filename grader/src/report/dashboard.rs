@@ -399,7 +399,7 @@ mod tests {
     /// too; a missing student is no submission.
     #[test]
     fn untrusted_gradings_are_listed_apart_and_counted_nowhere_else() {
-        let rows = vec![
+        let rows = [
             Row::graded("ada".into(), card(10.0, "failed", Some("lost update of 17"), None)),
             Row::graded("bob".into(), card(0.0, "timed_out", Some("lost update of 99"), Some("starved machine"))),
             Row::failed("cy".into(), "could not stage: disk full".into()),
