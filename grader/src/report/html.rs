@@ -65,7 +65,7 @@ h3{font-size:1.05rem;margin:1rem 0 .3rem}\
 table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.92rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}\
 th{background:#f6f8fa}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-word;font-size:.85rem}\
-code{font-size:.88rem}.summary{display:flex;gap:1rem;flex-wrap:wrap;margin:.5rem 0 1rem}\
+.total{font-size:1.3rem;margin:.4rem 0 1rem}code{font-size:.88rem}.summary{display:flex;gap:1rem;flex-wrap:wrap;margin:.5rem 0 1rem}\
 .summary div{border:1px solid #d0d7de;border-radius:6px;padding:.4rem .8rem;background:#f6f8fa}.summary b{display:block;font-size:1.4rem}\
 .charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}\
 figcaption{font-weight:600;margin-bottom:.3rem}.alt{font-size:.85rem;color:#57606a;max-width:460px}\

@@ -60,7 +60,7 @@ pub fn html(card: &Scorecard, name: &str, student: Option<&Student>) -> String {
         None => {
             let _ = writeln!(
                 body,
-                "<p class=\"summary\"><span><b data-total>{}</b> of <span data-max>{}</span> points</span></p>",
+                "<p class=\"total\"><b data-total>{}</b> of <span data-max>{}</span> points</p>",
                 points(card.score),
                 points(card.max_score)
             );
