@@ -71,3 +71,53 @@ pub fn exercises(rows: &[Row]) -> Vec<(String, f64)> {
     exercises.sort_by(|a, b| a.0.cmp(&b.0));
     exercises
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roster::Student;
+
+    fn student(github: &str, name: &str, id: &str) -> Student {
+        Student {
+            github: github.into(),
+            id: id.into(),
+            name: name.into(),
+            section: "S1".into(),
+            canvas_id: String::new(),
+            sis_login_id: format!("{github}@uni"),
+        }
+    }
+
+    fn card(score: f64, infrastructure: Option<&str>) -> crate::scorecard::Scorecard {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "score": score, "max_score": 20.0, "grader_version": "t", "submission": "x",
+            "duration_secs": 0.0, "grader_peak_rss_mib": 0.0, "ignored_changes": [], "review_flags": [],
+            "infrastructure_error": infrastructure, "tampered_files": [],
+            "exercises": [{ "id": "exercise-1", "title": "t", "score": score, "max_score": 20.0,
+                "status": "failed", "message": null, "tests": [] }]
+        }))
+        .unwrap()
+    }
+
+    /// Only a trusted grading puts points in Canvas: an untrusted one and a
+    /// missing submission leave the cell empty; a folder on no roster line
+    /// has no row (Canvas could not match it).
+    #[test]
+    fn only_trusted_gradings_of_roster_students_get_points() {
+        let mut ada = Row::graded("lab-ada".into(), card(12.5, None));
+        ada.student = Some(student("ada", "Lovelace, Ada", "1001"));
+        let mut bob = Row::graded("lab-bob".into(), card(20.0, Some("starved")));
+        bob.student = Some(student("bob", "Babbage, Bob", "1002"));
+        let cy = Row::missing(student("cy", "Hopper, Cy", "1003"));
+        let stranger = Row::graded("lab-zed".into(), card(20.0, None));
+        let rows = [ada, bob, cy, stranger];
+        let file = tempfile::NamedTempFile::new().unwrap();
+        write(file.path(), &exercises(&rows), &rows).unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert_eq!(
+            text,
+            "Student,ID,SIS User ID,SIS Login ID,Section,exercise-1\n    Points Possible,,,,,20\n\
+             \"Babbage, Bob\",,1002,bob@uni,S1,\n\"Hopper, Cy\",,1003,cy@uni,S1,\n\"Lovelace, Ada\",,1001,ada@uni,S1,12.50\n"
+        );
+    }
+}
