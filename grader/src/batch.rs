@@ -7,13 +7,14 @@
 //! `infrastructure_error` row, never the end of the batch. Each scorecard is
 //! written as soon as it is ready and carries a fingerprint, so a rerun
 //! skips what is current; `--shard K/N` grades a fixed share of the class
-//! and `merge` joins the shards' outputs.
+//! and `merge` joins the shards' outputs. `--roster` maps folders to
+//! students. Everything a batch writes goes through `report/`: the
+//! gradebook, Canvas's columns, the dashboard and the feedback pages, which
+//! `rebuild` (`grader report`) makes again from the scorecards alone.
 
 use std::fs;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
@@ -22,22 +23,26 @@ use crate::config::BatchConfig;
 use crate::error::{GraderError, Result};
 use crate::grade::Grader;
 use crate::report::output::Output;
+use crate::report::progress::Progress;
 use crate::report::{self, csv::Row};
+use crate::roster::Roster;
 use crate::run::Silent;
-use crate::scorecard::{Scorecard, TestStatus};
+use crate::scorecard::Scorecard;
 
 /// The gradebook's file name in an output folder.
 pub const GRADEBOOK: &str = "grades.csv";
 
 /// Grades every submission of `config.dir` (or the shard of them that
-/// `config.shard` selects); returns the gradebook rows, sorted by name.
-pub fn run(grader: &Grader, config: &BatchConfig) -> Result<Vec<Row>> {
+/// `config.shard` selects) and writes the gradebook (and with a roster,
+/// `canvas.csv`), the dashboard and the feedback pages; returns the
+/// gradebook rows, sorted by name, and warnings about the roster.
+pub fn run(grader: &Grader, config: &BatchConfig) -> Result<(Vec<Row>, Vec<String>)> {
     let submissions = list_submissions(&config.dir, config.shard)?;
     fs::create_dir_all(&config.output_dir)
         .map_err(|e| GraderError::io(format!("creating {}", config.output_dir.display()), e))?;
     let course = course_fingerprint(grader)?;
 
-    let bar = progress_bar(submissions.len() as u64, config.run.quiet);
+    let progress = Progress::submissions(submissions.len() as u64, config.run.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.submissions_at_once)
         .thread_name(|i| format!("grader-submission-{i}"))
@@ -48,22 +53,119 @@ pub fn run(grader: &Grader, config: &BatchConfig) -> Result<Vec<Row>> {
             .par_iter()
             .map(|(name, path)| {
                 let row = grade_one(grader, config, &course, name, path);
-                bar.inc(1);
-                if !config.run.quiet {
+                let line = (!config.run.quiet).then(|| {
                     let reused = if row.reused { " (current: not graded again)" } else { "" };
-                    let line = format!("{}: {} {}{reused}", row.submission, row.status, row_score(&row));
-                    // A hidden bar (stderr is not a terminal) prints nothing.
-                    if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
-                }
+                    format!("{}: {} {}{reused}", row.submission, row.status, row_score(&row))
+                });
+                progress.submission_done(line);
                 row
             })
             .collect()
     });
-    bar.finish_and_clear();
+    progress.finish();
 
+    let (rows, warnings) = match &config.roster {
+        // A shard holds only some of the class: the roster's other students
+        // are not missing, they are in other shards.
+        Some(roster) => join(rows, roster, config.shard.is_none()),
+        None => (rows, Vec::new()),
+    };
     let ids: Vec<String> = grader.exercises.iter().map(|e| e.id.clone()).collect();
     report::csv::write(&config.output_dir.join(GRADEBOOK), &ids, &rows)?;
-    Ok(rows)
+    write_outputs(&config.output_dir, &rows, config.roster.is_some())?;
+    Ok((rows, warnings))
+}
+
+/// Writes what a batch's rows make besides `grades.csv`: `canvas.csv` (with
+/// a roster), the dashboard and the feedback pages.
+fn write_outputs(out: &Path, rows: &[Row], roster: bool) -> Result<()> {
+    if roster {
+        report::canvas::write(&out.join(report::canvas::FILE), &report::canvas::exercises(rows), rows)?;
+    }
+    report::dashboard::write_site(out, rows)?;
+    Ok(())
+}
+
+/// Rebuilds the dashboard and the feedback pages of `out` (and with a
+/// roster, `canvas.csv`) from its scorecards alone: after `merge`, after a
+/// regrade. Every `*.json` in `out` must be a scorecard of this grader's
+/// schema version; anything else is refused (a usage error) before a file
+/// is written. Returns the rows and the roster's warnings.
+pub fn rebuild(out: &Path, roster: Option<&Roster>) -> Result<(Vec<Row>, Vec<String>)> {
+    let mut rows = Vec::new();
+    for (name, card) in read_scorecards(out)? {
+        rows.push(Row::graded(name, card));
+    }
+    if rows.is_empty() {
+        return Err(GraderError::Usage(format!(
+            "{} holds no scorecard (<name>.json); pass the output folder of `grader batch` or `grader merge`",
+            out.display()
+        )));
+    }
+    let (rows, warnings) = match roster {
+        Some(roster) => join(rows, roster, true),
+        None => (rows, Vec::new()),
+    };
+    write_outputs(out, &rows, roster.is_some())?;
+    Ok((rows, warnings))
+}
+
+/// Every scorecard of `dir`, with its submission's name (the file stem),
+/// sorted by name, read by the strict reader.
+fn read_scorecards(dir: &Path) -> Result<Vec<(String, Scorecard)>> {
+    let mut cards = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| GraderError::io(format!("reading {}", dir.display()), e))? {
+        let path = entry.map_err(|e| GraderError::io(format!("reading {}", dir.display()), e))?.path();
+        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+            let name = path.file_stem().expect("a file has a name").to_string_lossy().into_owned();
+            cards.push((name, report::read::scorecard(&path)?));
+        }
+    }
+    cards.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(cards)
+}
+
+/// Gives each row its roster student and, when `whole_class`, adds a
+/// `missing` row for every student no folder belongs to. The warnings name
+/// folders that are on no student's roster line and students that two
+/// folders map to.
+pub fn join(rows: Vec<Row>, roster: &Roster, whole_class: bool) -> (Vec<Row>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut rows: Vec<Row> = rows
+        .into_iter()
+        .map(|mut row| {
+            row.student = roster.student_of(&row.submission).cloned();
+            row
+        })
+        .collect();
+    let strangers: Vec<&str> = rows.iter().filter(|r| r.student.is_none()).map(|r| r.submission.as_str()).collect();
+    if !strangers.is_empty() {
+        warnings.push(format!("not on the roster (in grades.csv, not in canvas.csv): {}", strangers.join(", ")));
+    }
+    for student in &roster.students {
+        let folders: Vec<&str> =
+            rows.iter().filter(|r| r.student.as_ref() == Some(student)).map(|r| r.submission.as_str()).collect();
+        if folders.len() > 1 {
+            warnings.push(format!(
+                "{} folders belong to {} ({}): {}; canvas.csv has a row for each, keep the right one",
+                folders.len(),
+                student.github,
+                student.name,
+                folders.join(", ")
+            ));
+        }
+    }
+    if whole_class {
+        let missing: Vec<Row> = roster
+            .students
+            .iter()
+            .filter(|student| !rows.iter().any(|r| r.student.as_ref() == Some(*student)))
+            .map(|student| Row::missing(student.clone()))
+            .collect();
+        rows.extend(missing);
+    }
+    rows.sort_by(|a, b| a.submission.cmp(&b.submission));
+    (rows, warnings)
 }
 
 /// Grades one submission, or reuses its scorecard when it is current.
@@ -74,7 +176,9 @@ fn grade_one(grader: &Grader, config: &BatchConfig, course: &str, name: &str, pa
         Err(error) => return Row::failed(name.to_string(), error.to_string()),
     };
     if !config.force
-        && let Some(card) = read_scorecard(&scorecard_path)
+        // The strict reader: a scorecard of another schema version is not
+        // current, whatever its fingerprint, and is graded again.
+        && let Ok(card) = report::read::scorecard(&scorecard_path)
         && card.fingerprint.as_deref() == Some(fingerprint.as_str())
         && card.is_trusted()
     {
@@ -156,28 +260,6 @@ fn submission_fingerprint(grader: &Grader, course: &str, root: &Path) -> Result<
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// A scorecard this batch (or an earlier one) wrote, or `None` for a file
-/// that is not one: it is then graded again (or, in `merge`, left out).
-fn read_scorecard(path: &Path) -> Option<Scorecard> {
-    report::read::scorecard(path).ok()
-}
-
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    let visible = !quiet && std::io::stderr().is_terminal();
-    let bar = ProgressBar::with_draw_target(
-        Some(total),
-        if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
-    );
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:.bold} [{elapsed_precise}] {bar:30} {pos}/{len} submissions, ~{eta} left",
-        )
-        .expect("the template is valid"),
-    );
-    bar.set_prefix("batch");
-    bar
-}
-
 fn row_score(row: &Row) -> String {
     match &row.scorecard {
         Some(card) if card.is_trusted() => {
@@ -189,8 +271,9 @@ fn row_score(row: &Row) -> String {
 
 /// Joins the output folders of sharded batches into `output_dir`: every
 /// scorecard, and one gradebook whose rows, sorted by submission, are what
-/// an unsharded batch writes.
-pub fn merge(shards: &[PathBuf], output_dir: &Path) -> Result<(usize, Vec<Scorecard>)> {
+/// an unsharded batch writes; then the dashboard and pages of the whole
+/// class. A scorecard of another schema version stops the merge.
+pub fn merge(shards: &[PathBuf], output_dir: &Path) -> Result<(usize, Vec<(String, Scorecard)>)> {
     fs::create_dir_all(output_dir).map_err(|e| GraderError::io(format!("creating {}", output_dir.display()), e))?;
     let mut header: Option<csv::StringRecord> = None;
     let mut rows: Vec<csv::StringRecord> = Vec::new();
@@ -221,9 +304,8 @@ pub fn merge(shards: &[PathBuf], output_dir: &Path) -> Result<(usize, Vec<Scorec
                 if path != target {
                     fs::copy(&path, &target).map_err(|e| GraderError::io(format!("copying {}", path.display()), e))?;
                 }
-                if let Some(card) = read_scorecard(&path) {
-                    cards.push(card);
-                }
+                let name = path.file_stem().expect("a file has a name").to_string_lossy().into_owned();
+                cards.push((name, report::read::scorecard(&path)?));
             }
         }
     }
@@ -238,64 +320,8 @@ pub fn merge(shards: &[PathBuf], output_dir: &Path) -> Result<(usize, Vec<Scorec
         writer.write_record(row).map_err(error)?;
     }
     writer.flush().map_err(|e| GraderError::io(format!("writing {}", path.display()), e))?;
+    cards.sort_by(|a, b| a.0.cmp(&b.0));
+    let site: Vec<Row> = cards.iter().map(|(name, card)| Row::graded(name.clone(), card.clone())).collect();
+    report::dashboard::write_site(output_dir, &site)?;
     Ok((rows.len(), cards))
-}
-
-/// Prints the class's statistics (see [`statistics`]) on stderr.
-pub fn print_statistics(cards: &[&Scorecard], submissions: usize) {
-    let _ = anstream::stderr().lock().write_all(statistics(cards, submissions).as_bytes());
-}
-
-/// The class's statistics: the score distribution and, per test, how many
-/// submissions did not pass it. Gradings that cannot be trusted (an
-/// infrastructure error) are counted apart and left out of both, as the
-/// gradebook leaves their scores out.
-pub fn statistics(cards: &[&Scorecard], submissions: usize) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let (cards, untrusted): (Vec<&Scorecard>, Vec<&Scorecard>) =
-        cards.iter().copied().partition(|card| card.is_trusted());
-    let mut scores: Vec<f64> = cards.iter().map(|c| c.score).collect();
-    scores.sort_by(f64::total_cmp);
-    let _ = write!(out, "\n{submissions} submissions, {} graded", scores.len());
-    if !untrusted.is_empty() {
-        let _ = write!(
-            out,
-            ", {} with an infrastructure error (the next run of the batch grades them again)",
-            untrusted.len()
-        );
-    }
-    let _ = writeln!(out);
-    if let (Some(min), Some(max)) = (scores.first(), scores.last()) {
-        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-        let middle = scores.len() / 2;
-        let median = if scores.len() % 2 == 1 { scores[middle] } else { (scores[middle - 1] + scores[middle]) / 2.0 };
-        let _ = writeln!(out, "scores: min {min:.1}, median {median:.1}, mean {mean:.1}, max {max:.1}");
-        let max_score = cards.first().map(|c| c.max_score).unwrap_or(100.0);
-        for bucket in 0..5 {
-            let low = max_score * bucket as f64 / 5.0;
-            let high = max_score * (bucket + 1) as f64 / 5.0;
-            let count = scores.iter().filter(|&&s| s >= low && (s < high || (bucket == 4 && s <= high))).count();
-            let _ = writeln!(out, "  {low:>5.0}-{high:<5.0} {count:<3} {}", "#".repeat(count));
-        }
-    }
-    let mut failures: std::collections::BTreeMap<(String, String), usize> = Default::default();
-    for card in &cards {
-        for exercise in &card.exercises {
-            for test in &exercise.tests {
-                if test.status != TestStatus::Passed {
-                    *failures.entry((exercise.id.clone(), test.name.clone())).or_default() += 1;
-                }
-            }
-        }
-    }
-    if !failures.is_empty() {
-        let _ = writeln!(out, "tests not passed, by how many submissions:");
-        let mut failures: Vec<_> = failures.into_iter().collect();
-        failures.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        for ((exercise, test), count) in failures {
-            let _ = writeln!(out, "  {count:>4}  {exercise} {test}");
-        }
-    }
-    out
 }

@@ -43,6 +43,10 @@ pub enum Command {
     /// course files); put it at <classroom>/autograders/<assignment>/ in the
     /// Classroom 50 config repository.
     Classroom50(PackageArgs),
+    /// Rebuild the class dashboard (OUT/index.html) and every feedback page
+    /// (OUT/<name>.html and .md) from the scorecards in OUT alone, e.g.
+    /// after `merge` or a regrade.
+    Report(ReportArgs),
     /// Convert a JSON scorecard to another format (Gradescope, JUnit,
     /// Markdown, Classroom 50, Exercism; `classroom` is the legacy GitHub
     /// Classroom result).
@@ -127,8 +131,26 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N")]
     pub submissions_at_once: Option<usize>,
 
+    /// A CSV of the class (GitHub user, student id, name, section): every
+    /// student gets a gradebook row (`missing` without a submission) and
+    /// OUT/canvas.csv is written in Canvas's import columns.
+    #[arg(long, value_name = "ROSTER.csv")]
+    pub roster: Option<PathBuf>,
+
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// An output folder of `batch` or `merge` (its <name>.json scorecards).
+    #[arg(value_name = "OUT")]
+    pub dir: PathBuf,
+
+    /// The class roster, as for `batch --roster` (also rewrites
+    /// OUT/canvas.csv).
+    #[arg(long, value_name = "ROSTER.csv")]
+    pub roster: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

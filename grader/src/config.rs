@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cli::{BatchArgs, GradeArgs, RunArgs};
 use crate::error::{GraderError, Result};
 use crate::report::output::Output;
+use crate::roster::Roster;
 
 /// How tests run; shared by `grade` and `batch`.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub struct BatchConfig {
     /// `(k, n)`: grade shard k (1-based) of n.
     pub shard: Option<(u32, u32)>,
     pub submissions_at_once: usize,
+    /// `--roster`: read (and checked) before anything is graded.
+    pub roster: Option<Roster>,
     pub run: RunConfig,
 }
 
@@ -101,6 +104,7 @@ impl BatchConfig {
             force: args.force,
             shard,
             submissions_at_once: args.submissions_at_once.unwrap_or(2),
+            roster: args.roster.as_deref().map(Roster::read).transpose()?,
             run: RunConfig::from_args(args.run)?,
         })
     }

@@ -18,6 +18,7 @@ pub mod grade;
 pub mod integrity;
 pub mod package;
 pub mod report;
+pub mod roster;
 pub mod run;
 pub mod score;
 pub mod scorecard;
@@ -67,17 +68,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = BatchConfig::from_args(args)?;
             let workspace = Workspace::discover(cli.workspace.as_deref())?;
             let grader = Grader::new(workspace, config.run.clone())?;
-            let rows = batch::run(&grader, &config)?;
+            let (rows, warnings) = batch::run(&grader, &config)?;
             if !config.run.quiet {
-                let cards: Vec<&scorecard::Scorecard> = rows.iter().filter_map(|r| r.scorecard.as_ref()).collect();
-                batch::print_statistics(&cards, rows.len());
+                print_class(&rows, &warnings, &config.output_dir);
             }
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Merge(args) => {
             let (submissions, cards) = batch::merge(&args.shards, &args.output_dir)?;
-            let refs: Vec<&scorecard::Scorecard> = cards.iter().collect();
-            batch::print_statistics(&refs, submissions);
+            let refs: Vec<(&str, &scorecard::Scorecard)> = cards.iter().map(|(n, c)| (n.as_str(), c)).collect();
+            report::stats::print(&refs, submissions);
+            eprintln!("dashboard: {}", args.output_dir.join(report::dashboard::INDEX).display());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Report(args) => {
+            let roster = args.roster.as_deref().map(roster::Roster::read).transpose()?;
+            let (rows, warnings) = batch::rebuild(&args.dir, roster.as_ref())?;
+            print_class(&rows, &warnings, &args.dir);
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Convert(args) => {
@@ -129,4 +136,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// The class's statistics, the roster's warnings and where the dashboard
+/// is, on stderr.
+fn print_class(rows: &[report::csv::Row], warnings: &[String], out: &std::path::Path) {
+    let cards: Vec<(&str, &scorecard::Scorecard)> =
+        rows.iter().filter_map(|r| r.scorecard.as_ref().map(|c| (r.submission.as_str(), c))).collect();
+    report::stats::print(&cards, rows.iter().filter(|r| r.status != "missing").count());
+    for warning in warnings {
+        eprintln!("roster: {warning}");
+    }
+    eprintln!("dashboard: {}", out.join(report::dashboard::INDEX).display());
 }

@@ -1002,8 +1002,8 @@ fn the_gradebook_gives_an_untrusted_grading_no_score() {
 #[test]
 fn class_statistics_leave_an_untrusted_grading_out() {
     let (trusted, untrusted) = (mixed(), troubled());
-    let both = grader::batch::statistics(&[&trusted, &untrusted], 2);
-    let alone = grader::batch::statistics(&[&trusted], 2);
+    let both = grader::report::stats::statistics(&[&trusted, &untrusted], 2);
+    let alone = grader::report::stats::statistics(&[&trusted], 2);
     assert!(both.contains("2 submissions, 1 graded, 1 with an infrastructure error"), "{both}");
     assert_eq!(
         both.lines().skip(2).collect::<Vec<_>>(),

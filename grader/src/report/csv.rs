@@ -1,22 +1,28 @@
 //! The class gradebook: `grades.csv`, one row per submission, ready for a
-//! spreadsheet or an LMS import.
+//! spreadsheet or an LMS import. With a roster, every student of the roster
+//! has a row (status `missing` when no folder is theirs) and the student's
+//! id, name and section follow the submission column.
 
 use std::path::Path;
 
 use crate::error::{GraderError, Result};
+use crate::roster::Student;
 use crate::scorecard::{ExerciseStatus, Scorecard, TestStatus};
 
 /// One submission's line in the gradebook.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub submission: String,
-    /// `graded`, `build_failed`, `timed_out` or `infrastructure_error`.
+    /// `graded`, `build_failed`, `timed_out`, `infrastructure_error`, or
+    /// `missing` (a roster student without a submission).
     pub status: String,
     pub scorecard: Option<Scorecard>,
     /// Why grading failed, for `infrastructure_error`.
     pub error: Option<String>,
     /// The scorecard was current and reused, not graded again.
     pub reused: bool,
+    /// The roster's student for this submission.
+    pub student: Option<Student>,
 }
 
 impl Row {
@@ -34,11 +40,31 @@ impl Row {
             "graded"
         };
         let error = scorecard.infrastructure_error.clone();
-        Row { submission, status: status.into(), scorecard: Some(scorecard), error, reused: false }
+        Row { submission, status: status.into(), scorecard: Some(scorecard), error, reused: false, student: None }
     }
 
     pub fn failed(submission: String, error: String) -> Row {
-        Row { submission, status: "infrastructure_error".into(), scorecard: None, error: Some(error), reused: false }
+        Row {
+            submission,
+            status: "infrastructure_error".into(),
+            scorecard: None,
+            error: Some(error),
+            reused: false,
+            student: None,
+        }
+    }
+
+    /// A roster student with no submission folder. The submission column
+    /// holds the GitHub user, so every row still has a unique key.
+    pub fn missing(student: Student) -> Row {
+        Row {
+            submission: student.github.clone(),
+            status: "missing".into(),
+            scorecard: None,
+            error: Some("no submission folder belongs to this student".into()),
+            reused: false,
+            student: Some(student),
+        }
     }
 }
 
@@ -46,14 +72,25 @@ impl Row {
 pub fn write(path: &Path, exercise_ids: &[String], rows: &[Row]) -> Result<()> {
     let error = |e: csv::Error| GraderError::io(format!("writing {}", path.display()), e.into());
     let mut writer = csv::Writer::from_path(path).map_err(error)?;
-    let mut header = vec!["submission".to_string(), "status".into(), "score".into(), "max_score".into()];
+    let with_roster = rows.iter().any(|row| row.student.is_some());
+    let mut header = vec!["submission".to_string()];
+    if with_roster {
+        header.extend(["student_id".to_string(), "name".into(), "section".into()]);
+    }
+    header.extend(["status".to_string(), "score".into(), "max_score".into()]);
     header.extend(exercise_ids.iter().cloned());
     header.push("message".into());
     writer.write_record(&header).map_err(error)?;
     let mut rows: Vec<&Row> = rows.iter().collect();
     rows.sort_by(|a, b| a.submission.cmp(&b.submission));
     for row in rows {
-        let mut record = vec![row.submission.clone(), row.status.clone()];
+        let mut record = vec![row.submission.clone()];
+        if with_roster {
+            let student = row.student.as_ref();
+            let field = |get: fn(&Student) -> &String| student.map(get).cloned().unwrap_or_default();
+            record.extend([field(|s| &s.id), field(|s| &s.name), field(|s| &s.section)]);
+        }
+        record.push(row.status.clone());
         match &row.scorecard {
             Some(card) => {
                 // A grading that cannot be trusted gives no score to import:

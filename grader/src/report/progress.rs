@@ -1,5 +1,6 @@
-//! The progress display while tests run: a bar on stderr, only on a
-//! terminal, that shows what is running and what has failed.
+//! The progress display: a bar on stderr, only on a terminal, that shows
+//! what is running and what has failed: over test runs while one
+//! submission is graded, over submissions while a batch grades a class.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +29,30 @@ impl Progress {
         );
         bar.set_prefix(label.to_string());
         Progress { bar, failed: AtomicU64::new(0) }
+    }
+
+    /// A bar over the `total` submissions of a batch. Each finished one
+    /// is reported with [`Progress::submission_done`].
+    pub fn submissions(total: u64, quiet: bool) -> Progress {
+        let progress = Progress::new("batch", quiet);
+        progress.bar.set_length(total);
+        progress.bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:.bold} [{elapsed_precise}] {bar:30} {pos}/{len} submissions, ~{eta} left",
+            )
+            .expect("the template is valid"),
+        );
+        progress
+    }
+
+    /// One more submission is done; `line` (unless quiet) says how it went,
+    /// above the bar on a terminal and as a plain line otherwise, so a log
+    /// of a batch still lists every submission.
+    pub fn submission_done(&self, line: Option<String>) {
+        self.bar.inc(1);
+        if let Some(line) = line {
+            if self.bar.is_hidden() { eprintln!("{line}") } else { self.bar.println(line) }
+        }
     }
 
     pub fn finish(&self) {
