@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use base64::Engine as _;
 use grader::report::formats::{self, Format};
-use grader::scorecard::{ExerciseCard, ExerciseStatus, Scorecard, TestCard, TestStatus};
+use grader::scorecard::{ExerciseCard, ExerciseStatus, Lane, Scorecard, TestCard, TestStatus};
 use serde_json::{Value, json};
 
 /// A message with everything that breaks a careless writer: markup, quotes,
@@ -50,6 +50,9 @@ fn test(name: &str, status: TestStatus, max_points: f64) -> TestCard {
         replay: failed_run
             .then(|| format!("STRESS_SEED=42 cargo test -p exercise-x --test behaviour -- {name} --exact")),
         max_run_secs: 0.5,
+        lane: Lane::Plain,
+        decided_by: None,
+        counterexample: None,
     }
 }
 
@@ -68,6 +71,7 @@ fn exercise(id: &str, title: &str, status: ExerciseStatus, max_score: f64, tests
         status,
         message,
         tests,
+        lanes: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! read (Gradescope, JUnit, Markdown, GitHub Classroom, Exercism). No other
 //! module serializes.
 
+pub mod counterexample;
 pub mod csv;
 pub mod formats;
 pub mod human;
