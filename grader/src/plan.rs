@@ -230,3 +230,95 @@ pub fn assign_groups(
     assigned.sort_by_key(|(_, _, index, _)| *index);
     Ok(assigned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::{GradingMetadata, Group, TestTarget};
+
+    fn group(name: &str, target: &str, tests: Option<&[&str]>, lane: Lane) -> Group {
+        Group {
+            name: name.into(),
+            target: target.into(),
+            tests: tests.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            points: 10.0,
+            stress: lane == Lane::Stress,
+            repeat: 1,
+            rounds: None,
+            timeout: None,
+            lane,
+            cpus: if lane == Lane::Stress { 2 } else { 1 },
+        }
+    }
+
+    fn exercise(groups: Vec<Group>) -> Exercise {
+        let dir = PathBuf::from("/w/exercises/exercise-9");
+        Exercise {
+            id: "exercise-9".into(),
+            dir: dir.clone(),
+            relative_dir: "exercises/exercise-9".into(),
+            manifest: dir.join("Cargo.toml"),
+            test_targets: ["stress", "lane"]
+                .map(|t| TestTarget { name: t.into(), src_path: dir.join(format!("tests/{t}.rs")) })
+                .into(),
+            grading: GradingMetadata {
+                title: "x".into(),
+                max_score: 20.0,
+                timeout: Duration::from_secs(1),
+                env: BTreeMap::new(),
+                review_allow: Vec::new(),
+                groups,
+            },
+        }
+    }
+
+    fn plan_without_executables(
+        exercise: &Exercise,
+        failed: &[(&str, &str)],
+    ) -> Result<(Vec<PlannedTest>, Vec<TestCase>), String> {
+        let slots = Slots::new(1);
+        let sandbox = Sandbox { scratch: std::env::temp_dir(), path: Default::default() };
+        let settings = Settings { cpus: 1, repeat: None, timeout: None, slots: &slots, sandbox: &sandbox };
+        let failed: BTreeMap<String, String> = failed.iter().map(|(t, e)| (t.to_string(), e.to_string())).collect();
+        plan_tests(exercise, &BTreeMap::new(), &failed, &settings)
+    }
+
+    #[test]
+    fn a_controlled_lane_target_that_does_not_compile_could_not_run() {
+        let named = exercise(vec![group("Lane", "lane", Some(&["lane_scenarios_are_linearizable"]), Lane::Controlled)]);
+        let (planned, cases) = plan_without_executables(&named, &[("lane", "error[E0308]: mismatched types")]).unwrap();
+        assert!(cases.is_empty());
+        assert_eq!(planned.len(), 1);
+        assert_eq!((planned[0].name.as_str(), planned[0].lane), ("lane_scenarios_are_linearizable", Lane::Controlled));
+        let reason = planned[0].not_run.as_deref().unwrap();
+        assert!(reason.starts_with("this lane could not run: tests/lane.rs does not compile"), "{reason}");
+        assert!(reason.contains("never a penalty") && reason.contains("E0308"), "{reason}");
+
+        // A group that names no tests stands for them by its target's name.
+        let unnamed = exercise(vec![group("Lane", "lane", None, Lane::Controlled)]);
+        let (planned, _) = plan_without_executables(&unnamed, &[("lane", "error")]).unwrap();
+        assert_eq!(planned[0].name, "lane");
+    }
+
+    #[test]
+    fn any_other_target_that_does_not_compile_fails_the_exercise() {
+        let stress = exercise(vec![group("Stress", "stress", None, Lane::Stress)]);
+        let err = plan_without_executables(&stress, &[("stress", "error[E0425]: cannot find")]).unwrap_err();
+        assert_eq!(err, "error[E0425]: cannot find");
+        // A target shared by a controlled group and another group is not
+        // the controlled lane's alone.
+        let shared = exercise(vec![
+            group("Lane", "lane", Some(&["a"]), Lane::Controlled),
+            group("Plain", "lane", None, Lane::Plain),
+        ]);
+        assert!(plan_without_executables(&shared, &[("lane", "error")]).is_err());
+        // A target no group uses.
+        assert!(plan_without_executables(&stress, &[("lane", "error")]).is_err());
+    }
+
+    #[test]
+    fn the_cpu_shortfall_reads_as_the_issue_asks() {
+        assert_eq!(cpu_shortfall(1, 2), "this machine gives the grader 1 CPU; the stress tests need 2");
+        assert_eq!(cpu_shortfall(2, 4), "this machine gives the grader 2 CPUs; the stress tests need 4");
+    }
+}

@@ -139,7 +139,7 @@ fn combine_lanes(own: Vec<TestCard>) -> Vec<TestCard> {
                     let why = lane_reason(other_lane).unwrap_or_else(|| "its tests did not all run".into());
                     card.message = Some(format!("{reason}; the {other_name} lane could not run either: {why}"));
                 } else {
-                    card.message = Some(format!("{reason}; and this exercise has no {other_name} lane"));
+                    card.message = Some(format!("{reason}, and this exercise has no {other_name} lane to decide them"));
                 }
             } else if card.status == TestStatus::Passed
                 && let Some(failure) = other_failure
