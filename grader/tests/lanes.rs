@@ -118,3 +118,201 @@ fn the_scorecard_states_the_machine_and_who_decided() {
     }
     assert!(ex5["lanes"].as_array().unwrap().iter().all(|l| l["status"] == "decided"), "{ex5:#}");
 }
+
+/// A throwaway course with one exercise whose controlled lane is a stand-in
+/// (`tests/lane.rs` does what the submission's `lane_mode()` says: pass,
+/// print the lane-unavailable marker, or print a counterexample and fail),
+/// so that the grader's side of the lanes is tested end to end without the
+/// real model checker. A submission without `lane_mode` is one whose lane
+/// target does not compile while its library does.
+struct Course {
+    dir: tempfile::TempDir,
+}
+
+const COUNTEREXAMPLE: &str = r#"{"scenario":["thread 1: withdraw(600)","thread 2: withdraw(600)"],"observed":["thread 1: Ok(400)","thread 2: Ok(400)"],"explanation":"in either order the second withdrawal fails","steps":[{"thread":"thread 1","operation":"Mutex::lock","file":"src/lib.rs","line":3,"source":"let b = *BALANCE.lock().unwrap();"}],"replay":"STRESS_SEED=7 cargo test -p exercise-9 --test lane -- lane_scenarios_are_linearizable --exact"}"#;
+
+impl Course {
+    fn new() -> Course {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("Cargo.toml", "[workspace]\nmembers = [\"exercises/exercise-9\"]\nresolver = \"2\"\n");
+        write(
+            "exercises/exercise-9/Cargo.toml",
+            r#"[package]
+name = "exercise-9"
+version = "0.1.0"
+edition = "2021"
+
+[package.metadata.grader]
+title = "Lanes"
+
+[[package.metadata.grader.groups]]
+name = "Plain"
+target = "plain"
+points = 10
+
+[[package.metadata.grader.groups]]
+name = "Stress"
+target = "stress"
+points = 6
+stress = true
+repeat = 1
+cpus = 2
+
+[[package.metadata.grader.groups]]
+name = "Lane"
+target = "lane"
+tests = ["lane_scenarios_are_linearizable"]
+points = 4
+lane = "controlled"
+"#,
+        );
+        write("exercises/exercise-9/src/lib.rs", "pub fn value() -> u32 { 0 }\n");
+        write(
+            "exercises/exercise-9/tests/plain.rs",
+            "#[test]\nfn value_is_one() { assert_eq!(exercise_9::value(), 1); }\n",
+        );
+        write(
+            "exercises/exercise-9/tests/stress.rs",
+            "#[test]\nfn value_is_one_under_stress() { assert_eq!(exercise_9::value(), 1); }\n",
+        );
+        write(
+            "exercises/exercise-9/tests/lane.rs",
+            &format!(
+                r###"#[test]
+fn lane_scenarios_are_linearizable() {{
+    match exercise_9::lane_mode() {{
+        // Past libtest's capture of a passing test's output, as testkit's
+        // markers are written.
+        "unavailable" => {{
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(b"\ntestkit: lane unavailable: the rewrite cannot handle `static mut`\n");
+        }}
+        "counterexample" => {{
+            println!("testkit: counterexample: {{}}", r##"{}"##);
+            panic!("no sequential order explains the results");
+        }}
+        _ => {{}}
+    }}
+}}
+"###,
+                COUNTEREXAMPLE
+            ),
+        );
+        Course { dir }
+    }
+
+    /// A submission of this course: `value()` returns `value`, and
+    /// `lane_mode()` returns `mode` (no `lane_mode` at all for `None`).
+    fn submission(&self, name: &str, value: u32, mode: Option<&str>) -> std::path::PathBuf {
+        let root = self.dir.path().join("submissions").join(name);
+        let src = root.join("exercises/exercise-9/src");
+        std::fs::create_dir_all(&src).unwrap();
+        let lane_mode = mode.map(|m| format!("pub fn lane_mode() -> &'static str {{ {m:?} }}\n")).unwrap_or_default();
+        std::fs::write(src.join("lib.rs"), format!("pub fn value() -> u32 {{ {value} }}\n{lane_mode}")).unwrap();
+        root
+    }
+
+    /// Grades `submission`, pinned to CPU 0 when `one_cpu`.
+    fn grade(&self, submission: &Path, one_cpu: bool, expected_status: i32) -> serde_json::Value {
+        let mut command = if one_cpu {
+            let mut pinned = assert_cmd::Command::new("taskset");
+            pinned.args(["-c", "0", env!("CARGO_BIN_EXE_grader")]);
+            pinned
+        } else {
+            assert_cmd::Command::new(env!("CARGO_BIN_EXE_grader"))
+        };
+        command.current_dir(self.dir.path()).env_remove("GRADER_WORKSPACE");
+        command.arg("grade").arg(submission).args(["--output", "-"]);
+        let output = run(&mut command, expected_status);
+        let card: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the scorecard is JSON");
+        common::check_schema(&card);
+        card
+    }
+}
+
+fn test<'a>(card: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let tests = exercise(card, "exercise-9")["tests"].as_array().unwrap();
+    tests.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no test {name}: {card:#}"))
+}
+
+fn lane<'a>(card: &'a serde_json::Value, lane: &str) -> &'a serde_json::Value {
+    let lanes = exercise(card, "exercise-9")["lanes"].as_array().unwrap();
+    lanes.iter().find(|l| l["lane"] == lane).unwrap_or_else(|| panic!("no lane {lane}: {card:#}"))
+}
+
+#[test]
+fn the_lanes_of_a_stand_in_course_combine_as_documented() {
+    let _serial = serial();
+    let course = Course::new();
+    const LANE: &str = "lane_scenarios_are_linearizable";
+    const STRESS: &str = "value_is_one_under_stress";
+
+    // On one CPU the stress test is not run, and the passing controlled
+    // lane decides it.
+    let correct = course.submission("correct", 1, Some("pass"));
+    let card = course.grade(&correct, true, 0);
+    assert_eq!(card["machine"]["cpus"], 1);
+    assert_eq!(card["score"], 20.0, "{card:#}");
+    let stress = test(&card, STRESS);
+    assert_eq!(
+        (&stress["status"], &stress["runs"], &stress["decided_by"]),
+        (&"passed".into(), &0.into(), &"controlled".into())
+    );
+    assert_eq!(lane(&card, "stress")["status"], "could_not_run");
+    assert_eq!(lane(&card, "controlled")["status"], "decided");
+
+    // A lane target that does not compile with this submission (its library
+    // does): the lane could not run, never build_failed; on two CPUs the
+    // stress lane decides alone...
+    let unmodelled = course.submission("unmodelled", 1, None);
+    let card = course.grade(&unmodelled, false, 0);
+    if card["machine"]["cpus"].as_u64().unwrap() >= 2 {
+        assert_eq!(exercise(&card, "exercise-9")["status"], "passed", "{card:#}");
+        assert_eq!(card["score"], 20.0, "never a penalty for the model checker's limits: {card:#}");
+        assert_eq!(test(&card, LANE)["decided_by"], "stress");
+        let reason = lane(&card, "controlled")["reason"].as_str().unwrap();
+        assert!(reason.contains("tests/lane.rs does not compile") && reason.contains("lane_mode"), "{reason}");
+    } else {
+        eprintln!("this machine has 1 CPU: the two-CPU half of this test is skipped");
+    }
+    // ... and on one CPU no lane can decide: not a grade.
+    let card = course.grade(&unmodelled, true, 2);
+    let reason = card["infrastructure_error"].as_str().unwrap();
+    assert!(reason.contains("1 CPU") && reason.contains("the controlled lane could not run either"), "{reason}");
+    assert_eq!(test(&card, STRESS)["status"], "not_run");
+
+    // The lane-unavailable marker of a passing run: could not run, no penalty.
+    let unavailable = course.submission("unavailable", 1, Some("unavailable"));
+    let card = course.grade(&unavailable, true, 2);
+    let reason = lane(&card, "controlled")["reason"].as_str().unwrap();
+    assert!(reason.contains("static mut"), "{reason}");
+    assert_eq!(test(&card, LANE)["status"], "not_run");
+
+    // A counterexample: copied into the scorecard, shown to the student, and
+    // it costs the stress test its points even though that test passed.
+    let buggy = course.submission("buggy", 1, Some("counterexample"));
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_grader"));
+    command.current_dir(course.dir.path()).arg("grade").arg(&buggy).args(["--output", "-"]);
+    let output = run(&mut command, 0);
+    let card: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    common::check_schema(&card);
+    let failing = test(&card, LANE);
+    assert_eq!(failing["status"], "failed");
+    let expected: serde_json::Value = serde_json::from_str(COUNTEREXAMPLE).unwrap();
+    assert_eq!(failing["counterexample"], expected, "{failing:#}");
+    let stress = test(&card, STRESS);
+    assert_eq!(
+        (&stress["status"], &stress["points"], &stress["decided_by"]),
+        (&"failed".into(), &0.0.into(), &"controlled".into())
+    );
+    assert_eq!(card["score"], 10.0, "{card:#}");
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert!(summary.contains("why this is wrong: in either order the second withdrawal fails"), "{summary}");
+    assert!(summary.contains("thread 1  src/lib.rs:3  let b = *BALANCE.lock().unwrap();  (Mutex::lock)"), "{summary}");
+    assert!(summary.contains("replay this interleaving: STRESS_SEED=7 cargo test -p exercise-9"), "{summary}");
+}
