@@ -558,6 +558,8 @@ mod tests {
         assert_eq!(found.scenario.len(), 2);
         assert!(found.replay.starts_with("STRESS_SEED=7"));
         assert_eq!(counterexample(FAILED_RUN), None);
+        let extra = format!("{COUNTEREXAMPLE_MARKER} {}", good.replacen('{', r#"{"schedule":"0a1b","#, 1));
+        assert_eq!(counterexample(&extra), Some(found.clone()), "a field beyond the agreed ones is dropped");
         let huge = format!("{COUNTEREXAMPLE_MARKER} {}", good.replace("load", &"x".repeat(MAX_COUNTEREXAMPLE_CHARS)));
         assert_eq!(counterexample(&huge), None);
     }
