@@ -28,15 +28,20 @@ pub fn text(ce: &Counterexample) -> String {
         out.push_str("interleaving:\n");
         let width = ce.steps.iter().take(MAX_STEPS).map(|s| s.thread.chars().count()).max().unwrap_or(0);
         for step in ce.steps.iter().take(MAX_STEPS) {
-            let _ = writeln!(
-                out,
-                "  {:width$}  {}:{}  {}  ({})",
-                step.thread,
-                step.file,
-                step.line,
-                step.source.trim(),
-                step.operation
-            );
+            // A step of the scenario itself (a call starting) has no line.
+            if step.file.is_empty() {
+                let _ = writeln!(out, "  {:width$}  {}", step.thread, step.operation);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {:width$}  {}:{}  {}  ({})",
+                    step.thread,
+                    step.file,
+                    step.line,
+                    step.source.trim(),
+                    step.operation
+                );
+            }
         }
         if ce.steps.len() > MAX_STEPS {
             let _ = writeln!(out, "  ... and {} more steps", ce.steps.len() - MAX_STEPS);
@@ -61,15 +66,12 @@ pub fn markdown(ce: &Counterexample) -> String {
     if !ce.steps.is_empty() {
         out.push_str("| thread | where | code | operation |\n|---|---|---|---|\n");
         for step in ce.steps.iter().take(MAX_STEPS) {
-            let _ = writeln!(
-                out,
-                "| {} | {}:{} | {} | {} |",
-                escape(&step.thread),
-                escape(&step.file),
-                step.line,
-                inline_code(step.source.trim()),
-                escape(&step.operation)
-            );
+            let (place, code) = if step.file.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (format!("{}:{}", escape(&step.file), step.line), inline_code(step.source.trim()))
+            };
+            let _ = writeln!(out, "| {} | {place} | {code} | {} |", escape(&step.thread), escape(&step.operation));
         }
         if ce.steps.len() > MAX_STEPS {
             let _ = writeln!(out, "\n... and {} more steps (see the scorecard)", ce.steps.len() - MAX_STEPS);
@@ -167,6 +169,23 @@ mod tests {
         hostile.steps[0].thread = "<img src=x> | *bold*\nnext".into();
         let md = markdown(&hostile);
         assert!(md.contains("\\<img src=x\\> \\| \\*bold\\* next"), "{md}");
+    }
+
+    #[test]
+    fn a_step_of_the_scenario_itself_has_no_place() {
+        let mut ce = sample();
+        ce.steps.insert(
+            0,
+            CounterexampleStep {
+                thread: "T1".into(),
+                operation: "calls withdraw(600)".into(),
+                file: String::new(),
+                line: 0,
+                source: String::new(),
+            },
+        );
+        assert!(text(&ce).contains("\n  T1        calls withdraw(600)\n"), "{}", text(&ce));
+        assert!(markdown(&ce).contains("| T1 |  |  | calls withdraw(600) |"), "{}", markdown(&ce));
     }
 
     #[test]
