@@ -18,9 +18,10 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::config::{BatchConfig, Output};
+use crate::config::BatchConfig;
 use crate::error::{GraderError, Result};
 use crate::grade::Grader;
+use crate::report::output::Output;
 use crate::report::{self, csv::Row};
 use crate::run::Silent;
 use crate::scorecard::{Scorecard, TestStatus};
@@ -155,8 +156,10 @@ fn submission_fingerprint(grader: &Grader, course: &str, root: &Path) -> Result<
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// A scorecard this batch (or an earlier one) wrote, or `None` for a file
+/// that is not one: it is then graded again (or, in `merge`, left out).
 fn read_scorecard(path: &Path) -> Option<Scorecard> {
-    serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
+    report::read::scorecard(path).ok()
 }
 
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {

@@ -39,8 +39,13 @@ pub enum Command {
     /// Write a Gradescope autograder into DEST (setup.sh, run_autograder and
     /// the course files); zip its contents and upload them.
     Gradescope(PackageArgs),
+    /// Write a Classroom 50 autograder into DEST (autograder.py and the
+    /// course files); put it at <classroom>/autograders/<assignment>/ in the
+    /// Classroom 50 config repository.
+    Classroom50(PackageArgs),
     /// Convert a JSON scorecard to another format (Gradescope, JUnit,
-    /// Markdown, GitHub Classroom, Exercism).
+    /// Markdown, Classroom 50, Exercism; `classroom` is the legacy GitHub
+    /// Classroom result).
     Convert(ConvertArgs),
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{BatchArgs, GradeArgs, RunArgs};
 use crate::error::{GraderError, Result};
+use crate::report::output::Output;
 
 /// How tests run; shared by `grade` and `batch`.
 #[derive(Debug, Clone)]
@@ -18,13 +19,6 @@ pub struct RunConfig {
     /// Overrides every test's time limit.
     pub timeout: Option<Duration>,
     pub quiet: bool,
-}
-
-/// Where the scorecard goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    Stdout,
-    File(PathBuf),
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +73,7 @@ impl GradeConfig {
         {
             return Err(GraderError::Usage(format!("--fail-under must be a number, not {score}")));
         }
-        let output = args.output.map(|path| if path.as_os_str() == "-" { Output::Stdout } else { Output::File(path) });
+        let output = args.output.map(Output::from_arg);
         Ok(GradeConfig {
             submission: args.submission,
             output,

@@ -110,7 +110,8 @@ impl Grader {
         let run_started = Instant::now();
         let records = run::run_all(&cases, &self.slots, &sandbox, observer);
         let run_secs = run_started.elapsed().as_secs_f64();
-        let exercises = score::score(&plans, &records);
+        let mut exercises = score::score(&plans, &records);
+        crate::discover::visibility::apply(&self.exercises, &mut exercises);
         let inconclusive = records.iter().find(|r| r.outcome == RunOutcome::Inconclusive);
         let infrastructure_error = if let Some(reason) = score::undecided(&exercises) {
             Some(reason)

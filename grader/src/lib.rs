@@ -83,11 +83,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Convert(args) => {
-            let card = report::formats::read_scorecard(&args.scorecard)?;
-            let output = match args.output {
-                Some(path) if path.as_os_str() != "-" => config::Output::File(path),
-                _ => config::Output::Stdout,
-            };
+            let card = report::read::scorecard(&args.scorecard)?;
+            let output = args.output.map_or(report::output::Output::Stdout, report::output::Output::from_arg);
             report::formats::write(&card, args.to, &output)?;
             Ok(ExitCode::from(EXIT_OK))
         }
@@ -101,6 +98,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let workspace = Workspace::discover(cli.workspace.as_deref())?;
             package::gradescope::write(&workspace, &args.dest)?;
             eprintln!("wrote the Gradescope autograder to {}; zip its contents to upload", args.dest.display());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Classroom50(args) => {
+            let workspace = Workspace::discover(cli.workspace.as_deref())?;
+            package::classroom50::write(&workspace, &args.dest)?;
+            eprintln!(
+                "wrote the Classroom 50 autograder to {}; put its contents at <classroom>/autograders/<assignment>/ \
+                 in the config repository and merge its assignment.json into the assignment's entry",
+                args.dest.display()
+            );
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Manifest(args) => {

@@ -248,6 +248,7 @@ mod tests {
             timeout: None,
             lane,
             cpus: if lane == Lane::Stress { 2 } else { 1 },
+            visibility: crate::scorecard::Visibility::Visible,
         }
     }
 
@@ -267,6 +268,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 env: BTreeMap::new(),
                 review_allow: Vec::new(),
+                grading_only: Vec::new(),
                 groups,
             },
         }

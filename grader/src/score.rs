@@ -4,7 +4,10 @@
 
 use crate::plan::{ExercisePlan, PlanState, PlannedTest};
 use crate::run::{ROUNDS_ENV, RunOutcome, RunRecord, SEED_ENV};
-use crate::scorecard::{ExerciseCard, ExerciseStatus, Lane, LaneCard, LaneStatus, TestCard, TestStatus};
+use crate::scorecard::{
+    ExerciseCard, ExerciseStatus, FAILED_RUN_MESSAGE_BYTES, FailedRun, Lane, LaneCard, LaneStatus, MAX_FAILED_RUNS,
+    TestCard, TestStatus,
+};
 
 /// Scores every planned exercise from `records`.
 pub fn score(plans: &[ExercisePlan], records: &[RunRecord]) -> Vec<ExerciseCard> {
@@ -232,7 +235,42 @@ fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCa
         lane: test.lane,
         decided_by: decided.then_some(test.lane),
         counterexample,
+        total_run_secs: round2(runs.iter().map(|r| r.duration.as_secs_f64()).sum()),
+        failed_runs: failed_runs(runs),
+        // Filled from the group's metadata by grade.rs (discover::visibility).
+        visibility: None,
     }
+}
+
+/// The first runs that did not pass, as the scorecard keeps them.
+fn failed_runs(runs: &[&RunRecord]) -> Vec<FailedRun> {
+    runs.iter()
+        .filter(|r| r.outcome != RunOutcome::Passed)
+        .take(MAX_FAILED_RUNS)
+        .map(|r| FailedRun {
+            run: r.run,
+            seed: r.seed,
+            secs: round2(r.duration.as_secs_f64()),
+            outcome: match r.outcome {
+                RunOutcome::Failed => "failed",
+                RunOutcome::TimedOut => "timed_out",
+                RunOutcome::Inconclusive => "inconclusive",
+                RunOutcome::LaneUnavailable => "lane_unavailable",
+                RunOutcome::Passed => unreachable!("passed runs are filtered out"),
+            }
+            .to_string(),
+            message: cut(r.message.as_deref().unwrap_or("no message"), FAILED_RUN_MESSAGE_BYTES),
+        })
+        .collect()
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 /// Rounds to hundredths, so that points shared three ways add up to the
@@ -328,6 +366,25 @@ mod tests {
         assert!(flaky.message.as_deref().unwrap().starts_with("passed 1 of 2 runs; a failing run: b broke"));
         assert_eq!(flaky.replay.as_deref(), Some("STRESS_SEED=41 cargo test -p exercise-1 --test stress -- b --exact"));
         assert_eq!(card.tests[2].failing_seed, Some(41), "the timeout is reported over the earlier failure");
+    }
+
+    #[test]
+    fn failing_runs_are_kept_with_their_seed_time_and_message_at_most_ten() {
+        let plans = [plan(vec![planned("a", 20.0)])];
+        let mut records: Vec<RunRecord> = (0..15).map(|i| record("a", i, RunOutcome::Failed)).collect();
+        records[0].outcome = RunOutcome::Passed;
+        records[3].outcome = RunOutcome::TimedOut;
+        records[4].message = Some("é".repeat(FAILED_RUN_MESSAGE_BYTES));
+        let test = &score(&plans, &records)[0].tests[0];
+        assert_eq!(test.failed_runs.len(), MAX_FAILED_RUNS);
+        assert_eq!(test.failed_runs[0].run, 1, "the passing run 0 is not among them");
+        assert_eq!((test.failed_runs[0].seed, test.failed_runs[0].secs), (41, 0.0));
+        assert_eq!(test.failed_runs[0].message, "a broke");
+        assert_eq!(test.failed_runs[2].outcome, "timed_out");
+        assert!(test.failed_runs[3].message.len() <= FAILED_RUN_MESSAGE_BYTES);
+        assert_eq!(test.total_run_secs, 0.05, "15 runs of 3 ms");
+        let passed = &score(&plans, &[record("a", 0, RunOutcome::Passed)])[0].tests[0];
+        assert!(passed.failed_runs.is_empty());
     }
 
     #[test]

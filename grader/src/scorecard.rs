@@ -201,10 +201,64 @@ pub struct TestCard {
     /// The failing interleaving a controlled-lane test found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<Counterexample>,
+    /// All of the test's runs added up, in seconds (JUnit's `time`).
+    #[serde(default)]
+    pub total_run_secs: f64,
+    /// The first runs that did not pass, at most [`MAX_FAILED_RUNS`], in
+    /// run order: what JUnit's `flakyFailure` / `rerunFailure` show.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_runs: Vec<FailedRun>,
+    /// When students see this test on Gradescope, from its group's
+    /// `visibility`; `None` (the default) is `visible`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
 }
 
 fn plain_lane() -> Lane {
     Lane::Plain
+}
+
+/// How many failing runs a test card keeps: enough for a report to show
+/// that a failure repeats, bounded however many runs there were.
+pub const MAX_FAILED_RUNS: usize = 10;
+
+/// How many bytes of a failing run's message a test card keeps.
+pub const FAILED_RUN_MESSAGE_BYTES: usize = 4096;
+
+/// One run of a test that did not pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedRun {
+    /// 0-based index of the run among the test's runs.
+    pub run: u32,
+    /// `STRESS_SEED` of the run.
+    pub seed: u64,
+    pub secs: f64,
+    /// `failed`, `timed_out`, `inconclusive` or `lane_unavailable`.
+    pub outcome: String,
+    /// Why it failed, cut to [`FAILED_RUN_MESSAGE_BYTES`].
+    pub message: String,
+}
+
+/// Gradescope's visibility of a test's result to students (instructors
+/// always see everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Visible,
+    Hidden,
+    AfterDueDate,
+    AfterPublished,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

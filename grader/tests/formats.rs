@@ -1,15 +1,18 @@
 //! The export formats, checked against what their consumers accept: the
 //! JUnit XML parsed by a real XML parser and held to the rules of the JUnit
-//! schema that Jenkins' xunit plugin publishes (junit-10.xsd), Gradescope's
-//! `results.json` against its autograder specification, GitHub Classroom's
-//! result as `autograding-grading-reporter` decodes and adds it up,
-//! Exercism's `results.json` against its test-runner interface (version 3),
+//! schema that Jenkins' xunit plugin publishes (junit-10.xsd), and read by a
+//! real JUnit consumer (junitparser, with nextest's flakyFailure and
+//! rerunFailure); Gradescope's `results.json` against its autograder
+//! specification; Classroom 50's `result.json` against its published JSON
+//! Schema (stored in grader/schemas/classroom50); GitHub Classroom's legacy
+//! result as `autograding-grading-reporter` decodes and adds it up;
+//! Exercism's `results.json` against its test-runner interface (version 3);
 //! and the Markdown's tables row by row.
 //!
 //! The scorecards are built from the scorecard types, with every kind of
 //! outcome (passed, failed, flaky, timed out, not run, build failed,
 //! missing); nothing here grades a submission, so these tests are fast.
-//! One test runs `grader convert` through the binary.
+//! A few tests run `grader convert` through the binary.
 
 mod common;
 
@@ -17,7 +20,7 @@ use std::collections::HashSet;
 
 use base64::Engine as _;
 use grader::report::formats::{self, Format};
-use grader::scorecard::{ExerciseCard, ExerciseStatus, Lane, Scorecard, TestCard, TestStatus};
+use grader::scorecard::{ExerciseCard, ExerciseStatus, FailedRun, Lane, Scorecard, TestCard, TestStatus};
 use serde_json::{Value, json};
 
 /// A message with everything that breaks a careless writer: markup, quotes,
@@ -50,9 +53,21 @@ fn test(name: &str, status: TestStatus, max_points: f64) -> TestCard {
         replay: failed_run
             .then(|| format!("STRESS_SEED=42 cargo test -p exercise-x --test behaviour -- {name} --exact")),
         max_run_secs: 0.5,
-        lane: Lane::Plain,
+        lane: if failed_run { Lane::Stress } else { Lane::Plain },
         decided_by: None,
         counterexample: None,
+        total_run_secs: 0.25 * f64::from(runs),
+        failed_runs: (passed_runs..runs)
+            .take(10)
+            .map(|run| FailedRun {
+                run,
+                seed: 42 + u64::from(run),
+                secs: 0.25,
+                outcome: if status == TestStatus::TimedOut { "timed_out" } else { "failed" }.to_string(),
+                message: format!("run {run} of {name}: {NASTY}"),
+            })
+            .collect(),
+        visibility: None,
     }
 }
 
@@ -207,7 +222,8 @@ fn check_junit(xml: &str) -> roxmltree::Document<'_> {
             for child in elements(*case) {
                 let tag = child.tag_name().name();
                 assert!(
-                    ["failure", "error", "skipped", "system-out", "system-err"].contains(&tag),
+                    ["failure", "error", "skipped", "system-out", "system-err", "flakyFailure", "rerunFailure"]
+                        .contains(&tag),
                     "<{tag}> in a testcase"
                 );
             }
@@ -276,9 +292,10 @@ fn junit_is_well_formed_and_keeps_the_schema_rules() {
     assert_eq!(tag, "failure");
     assert_eq!(failure.attribute("type"), Some("failed"));
     let text = failure.text().unwrap();
-    // Everything but the escape character survives the round trip exactly;
-    // XML cannot carry that one, so it is replaced.
-    assert!(text.contains(&NASTY.replace('\u{1b}', "\u{FFFD}")), "{text}");
+    // Everything but the colour codes survives the round trip exactly; XML
+    // cannot carry their escape character, and quick-junit removes them
+    // whole, as nextest's reports do.
+    assert!(text.contains(&NASTY.replace("\u{1b}[31m", "").replace("\u{1b}[0m", "")), "{text}");
     assert!(text.contains("STRESS_SEED=42 cargo test"), "the replay command is in the failure: {text}");
     assert!(
         failure
@@ -290,6 +307,10 @@ fn junit_is_well_formed_and_keeps_the_schema_rules() {
 
     let (tag, flaky) = problem(junit_case(&doc, "exercise-2", "no_lost_items")).unwrap();
     assert_eq!((tag.as_str(), flaky.attribute("type")), ("failure", Some("flaky")));
+    let flaky_runs: Vec<_> =
+        elements(junit_case(&doc, "exercise-2", "no_lost_items")).filter(|n| n.has_tag_name("flakyFailure")).collect();
+    assert_eq!(flaky_runs.len(), 3, "a flakyFailure for each of the 3 failing runs of 10");
+    assert_eq!(junit_case(&doc, "exercise-2", "no_lost_items").attribute("time"), Some("2.500"), "10 runs of 0.25 s");
     let (tag, timeout) = problem(junit_case(&doc, "exercise-2", "close_wakes_waiters")).unwrap();
     assert_eq!((tag.as_str(), timeout.attribute("type")), ("failure", Some("timed_out")));
     let (tag, _) = problem(junit_case(&doc, "exercise-2", "drop_frees_items")).unwrap();
@@ -320,6 +341,120 @@ fn junit_shows_an_untrustworthy_or_tampered_grading_as_a_suite_of_its_own() {
     assert!(failure.text().unwrap().contains("exercises/exercise-2/tests/behaviour.rs"));
     check_junit(&formats::render(&nothing_built(), Format::Junit));
     check_junit(&formats::render(&card(vec![]), Format::Junit));
+}
+
+/// A real JUnit consumer: junitparser (PyPI), whose `xunit2` module reads
+/// the flakyFailure / rerunFailure elements cargo-nextest writes.
+/// Installed once into `target/junitparser`, like the workflow linters; a
+/// machine where that fails fails this test with the command that installs
+/// it, since a skipped check would look like a passed one.
+const JUNIT_CONSUMER: &str = "junitparser==5.0.3";
+
+fn junit_consumer() -> std::path::PathBuf {
+    static INSTALLED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let target = common::workspace().join("target/junitparser");
+            if target.join("junitparser/xunit2.py").is_file() {
+                return target;
+            }
+            let status = std::process::Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore"])
+                .arg("--target")
+                .arg(&target)
+                .arg(JUNIT_CONSUMER)
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "could not install the JUnit consumer; run: python3 -m pip install --target {} {JUNIT_CONSUMER}",
+                target.display()
+            );
+            target
+        })
+        .clone()
+}
+
+/// What junitparser reads from a JUnit file: per suite its counts and time,
+/// per case its time, result and interim runs, as JSON.
+const JUNIT_READER: &str = r#"
+import json, sys
+from junitparser import Failure, Error, Skipped
+from junitparser.xunit2 import JUnitXml, TestCase
+xml = JUnitXml.fromfile(sys.argv[1])
+out = {"tests": xml.tests, "failures": xml.failures, "errors": xml.errors, "skipped": xml.skipped,
+       "time": xml.time, "suites": []}
+for suite in xml:
+    cases = []
+    for case in suite:
+        case = TestCase.fromelem(case)
+        results = [{"kind": type(r).__name__, "message": r.message, "type": r.type, "text": r.text}
+                   for r in case.result]
+        interim = lambda runs: [{"message": r.message, "type": r.type, "text": r.text} for r in runs]
+        cases.append({"name": case.name, "classname": case.classname, "time": case.time,
+                      "results": results, "flaky": interim(case.flaky_failures()),
+                      "reruns": interim(case.rerun_failures())})
+    out["suites"].append({"name": suite.name, "tests": suite.tests, "failures": suite.failures,
+                          "errors": suite.errors, "skipped": suite.skipped, "time": suite.time,
+                          "cases": cases})
+print(json.dumps(out))
+"#;
+
+fn read_with_junit_consumer(xml: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    std::fs::write(&path, xml).unwrap();
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(JUNIT_READER)
+        .arg(&path)
+        .env("PYTHONPATH", junit_consumer())
+        .output()
+        .expect("python3 could be started");
+    assert!(
+        output.status.success(),
+        "junitparser could not read the report:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn junit_reads_as_a_junit_consumer_reads_it_with_times_and_each_failing_run() {
+    let read = read_with_junit_consumer(&formats::render(&mixed(), Format::Junit));
+    assert_eq!((read["tests"].as_u64(), read["failures"].as_u64()), (Some(9), Some(3)));
+    assert_eq!(read["errors"].as_u64(), Some(1));
+    let skipped: u64 = read["suites"].as_array().unwrap().iter().map(|s| s["skipped"].as_u64().unwrap()).sum();
+    assert_eq!(skipped, 2, "the not-run test and the missing exercise");
+    assert_eq!(read["time"].as_f64(), Some(42.4));
+    let case = |suite: usize, name: &str| -> Value {
+        read["suites"][suite]["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned().unwrap()
+    };
+    let passed = case(0, "deposits_add_up");
+    assert_eq!((passed["time"].as_f64(), passed["results"].as_array().map(Vec::len)), (Some(2.5), Some(0)));
+    assert_eq!(read["suites"][0]["time"].as_f64(), Some(5.0), "a suite's time is its tests' time");
+
+    let flaky = case(1, "no_lost_items");
+    assert_eq!(flaky["results"][0]["kind"], "Failure", "a flaky test earned nothing: it is a failure");
+    assert_eq!(flaky["results"][0]["type"], "flaky");
+    let runs = flaky["flaky"].as_array().unwrap();
+    assert_eq!(runs.len(), 3, "one flakyFailure per failing run");
+    assert_eq!(
+        runs[0]["message"],
+        "run 8 (STRESS_SEED=49): run 7 of no_lost_items: assertion `left == right` failed: <tag> & \"quotes\" 'single' ]]> | pipe red"
+    );
+    assert!(runs[0]["text"].as_str().unwrap().ends_with("left: 1\n right: 2"), "{}", runs[0]["text"]);
+    assert!(flaky["reruns"].as_array().unwrap().is_empty());
+
+    let failed = case(1, "pop_waits_for_push");
+    assert_eq!(failed["results"][0]["type"], "failed");
+    let reruns = failed["reruns"].as_array().unwrap();
+    assert_eq!(reruns.len(), 9, "every failing run but the first, which is the failure itself");
+    assert!(reruns.iter().all(|r| r["type"] == "failed"));
+    let timed_out = case(1, "close_wakes_waiters");
+    assert_eq!(timed_out["reruns"].as_array().unwrap().len(), 2);
+    assert_eq!(timed_out["reruns"][0]["type"], "timed_out");
+    assert_eq!(case(2, "build")["results"][0]["kind"], "Error");
+    assert_eq!(case(3, "submission")["results"][0]["kind"], "Skipped");
 }
 
 // ---------------------------------------------------------------------------
@@ -418,6 +553,51 @@ fn gradescope_results_follow_the_autograder_specification() {
     check_gradescope(&nothing_built());
 }
 
+#[test]
+fn gradescope_results_carry_markdown_numbers_tags_and_extra_data() {
+    let results = check_gradescope(&mixed());
+    assert_eq!(results["output_format"], "md");
+    assert_eq!(results["output"].as_str(), Some(formats::render(&mixed(), Format::Markdown).as_str()));
+    assert_eq!(results["test_output_format"], "text", "messages are verbatim panic output");
+    assert_eq!(results["stdout_visibility"], "hidden", "the grader's log is for instructors");
+    assert_eq!(results["extra_data"]["grader_version"], "0.1.0");
+    let tests = results["tests"].as_array().unwrap();
+    let numbers: Vec<&str> = tests.iter().map(|t| t["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5", "3.1", "4.1"]);
+    let flaky = tests.iter().find(|t| t["name"] == "exercise-2: no_lost_items").unwrap();
+    assert_eq!(flaky["tags"], json!(["exercise-2", "group: behaviour", "lane: stress"]));
+    let extra = &flaky["extra_data"];
+    assert_eq!((extra["pass_rate"].as_f64(), extra["runs"].as_u64()), (Some(0.7), Some(10)));
+    assert_eq!(extra["failing_seed"], 42);
+    assert!(extra["replay"].as_str().unwrap().starts_with("STRESS_SEED=42 "));
+    assert_eq!((extra["max_run_secs"].as_f64(), extra["total_run_secs"].as_f64()), (Some(0.5), Some(2.5)));
+    let build = tests.iter().find(|t| t["name"] == "exercise-3: build").unwrap();
+    assert_eq!(build["tags"], json!(["exercise-3"]));
+}
+
+/// A test of a `hidden` group is hidden on Gradescope, and the top-level
+/// output, which students always see, neither names it nor counts its
+/// points; one of an `after_due_date` group waits for the due date.
+#[test]
+fn gradescope_keeps_hidden_tests_out_of_what_students_see() {
+    let mut card = mixed();
+    let exercise = &mut card.exercises[1];
+    exercise.tests[1].visibility = Some(grader::scorecard::Visibility::Hidden);
+    exercise.tests[2].visibility = Some(grader::scorecard::Visibility::AfterDueDate);
+    let results = check_gradescope(&card);
+    let tests = results["tests"].as_array().unwrap();
+    let by_name = |name: &str| tests.iter().find(|t| t["name"] == name).unwrap();
+    assert_eq!(by_name("exercise-2: pop_waits_for_push")["visibility"], "hidden");
+    assert_eq!(by_name("exercise-2: no_lost_items")["visibility"], "after_due_date");
+    assert_eq!(by_name("exercise-2: fifo_order")["visibility"], "visible");
+    let output = results["output"].as_str().unwrap();
+    assert!(!output.contains("pop_waits_for_push") && !output.contains("no_lost_items"), "{output}");
+    assert!(!output.contains(NASTY.lines().next().unwrap()), "a hidden failure's message stays hidden");
+    assert!(output.contains("fifo_order"), "{output}");
+    assert!(output.contains("2 more tests count toward the grade"), "{output}");
+    assert!(output.contains("## Grade: 12 / 56"), "the shown total leaves the held-back points out:\n{output}");
+}
+
 // ---------------------------------------------------------------------------
 // GitHub Classroom
 
@@ -427,7 +607,7 @@ fn check_classroom(card: &Scorecard) -> Value {
     let encoded = formats::render(card, Format::Classroom);
     let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim_end()).expect("the result is base64");
     let result: Value = serde_json::from_slice(&bytes).expect("the decoded result is JSON");
-    assert_eq!(result, formats::classroom_json(card), "render is the base64 of classroom_json");
+    assert_eq!(result, grader::report::classroom::result_json(card), "render is the base64 of classroom_json");
     assert_eq!(result["version"], 1);
     assert!(["pass", "fail", "error"].contains(&result["status"].as_str().unwrap()));
     assert_eq!(result["max_score"].as_f64(), Some(card.max_score));
@@ -453,6 +633,148 @@ fn classroom_result_decodes_to_what_the_grading_reporter_reads() {
     assert_eq!(check_classroom(&all_passed())["status"], "pass");
     assert_eq!(check_classroom(&nothing_built())["status"], "error");
     assert_eq!(check_classroom(&troubled())["status"], "error", "an untrustworthy grading fails the check");
+}
+
+// ---------------------------------------------------------------------------
+// Classroom 50
+
+/// Classroom 50's published schema of result.json, stored in the repository
+/// (grader/schemas/classroom50/README.md says where it came from).
+fn classroom50_validator() -> jsonschema::Validator {
+    let path = common::workspace().join("grader/schemas/classroom50/result-v1.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("Classroom 50's schema is a valid JSON Schema")
+}
+
+/// Renders `card` as `--format classroom50` does and checks it against the
+/// published schema and the rules the schema says Classroom 50 checks in
+/// code (every score at most its max-score), the totals, and the promise of
+/// the integer rounding: every exercise keeps its integer maximum, and no
+/// exercise scores less than the scorecard says it earned.
+fn check_classroom50(card: &Scorecard) -> Value {
+    let text = formats::render(card, Format::Classroom50);
+    let result: Value = serde_json::from_str(&text).expect("result.json is JSON");
+    let errors: Vec<String> =
+        classroom50_validator().iter_errors(&result).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "result.json does not match Classroom 50's schema:\n{}\n{result:#}", errors.join("\n"));
+    let tests = result["tests"].as_array().unwrap();
+    let (mut score, mut max_score) = (0, 0);
+    for test in tests {
+        let (s, m) = (test["score"].as_u64().unwrap(), test["max-score"].as_u64().unwrap());
+        assert!(s <= m, "{test}");
+        assert_eq!(test["passed"].as_bool(), Some(s == m && m > 0 || test["status"] == "passed"), "{test}");
+        score += s;
+        max_score += m;
+    }
+    assert_eq!(result["score"].as_u64(), Some(score), "score is the sum of the tests'");
+    assert_eq!(result["max-score"].as_u64(), Some(max_score), "max-score is the sum of the tests'");
+    for exercise in &card.exercises {
+        let prefix = format!("{}: ", exercise.id);
+        let mine: Vec<&Value> =
+            tests.iter().filter(|t| t["test-name"].as_str().unwrap().starts_with(&prefix)).collect();
+        let int_max: u64 = mine.iter().map(|t| t["max-score"].as_u64().unwrap()).sum();
+        let int_score: u64 = mine.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+        assert_eq!(int_max as f64, exercise.max_score.round(), "{} keeps its integer maximum", exercise.id);
+        assert!(int_score as f64 + 1e-6 >= exercise.score, "{}: {int_score} < earned {}", exercise.id, exercise.score);
+        assert!((int_score as f64) < exercise.score + 1.0 * mine.len() as f64);
+    }
+    result
+}
+
+#[test]
+fn classroom50_results_match_the_published_schema_in_integer_points() {
+    let result = check_classroom50(&mixed());
+    assert_eq!(result["schema"], "classroom50/result/v1");
+    let tests = result["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 2 + 5 + 1 + 1, "a test per test, one per unbuilt exercise");
+    let by_name = |name: &str| tests.iter().find(|t| t["test-name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    assert_eq!(by_name("exercise-1: deposits_add_up")["score"], 5);
+    let failed = by_name("exercise-2: pop_waits_for_push");
+    assert_eq!((failed["passed"].as_bool(), failed["score"].as_u64()), (Some(false), Some(0)));
+    assert!(failed["message"].as_str().unwrap().contains(NASTY));
+    assert_eq!(by_name("exercise-3: build")["max-score"], 20);
+    check_classroom50(&all_passed());
+    check_classroom50(&nothing_built());
+    check_classroom50(&troubled());
+    check_classroom50(&card(vec![]));
+
+    // A 10-point group of three tests: 3.33 points a test in the scorecard.
+    // Passing one of them earns 3.33 and gets 4 points; passing all, 10.
+    let thirds = |passed: usize| {
+        let tests: Vec<TestCard> = (0..3)
+            .map(|i| {
+                let status = if i < passed { TestStatus::Passed } else { TestStatus::Failed };
+                test(&format!("t{i}"), status, 3.33)
+            })
+            .collect();
+        let status = if passed == 3 { ExerciseStatus::Passed } else { ExerciseStatus::Failed };
+        card(vec![exercise("exercise-9", "Thirds", status, 10.0, tests)])
+    };
+    let points = |passed: usize| check_classroom50(&thirds(passed))["score"].as_u64().unwrap();
+    assert_eq!([points(0), points(1), points(2), points(3)], [0, 4, 7, 10]);
+}
+
+/// Tests of a group that is not `visible` (hidden, or a grading-only
+/// group, `after_published` by default) are what students must not read:
+/// Classroom 50's result.json and the Markdown report (release-body.md),
+/// both published on the student's own repository, show each such group as
+/// one line with its result and points, and never a test name or message.
+#[test]
+fn classroom50_and_markdown_hold_back_the_tests_students_may_not_read() {
+    let mut card = mixed();
+    for test in &mut card.exercises[1].tests[1..3] {
+        test.visibility = Some(grader::scorecard::Visibility::AfterPublished);
+        test.group = "secret".into();
+    }
+    let result = check_classroom50(&card);
+    let text = result.to_string();
+    for leaked in ["pop_waits_for_push", "no_lost_items", "left == right", "a lost update"] {
+        assert!(!text.contains(leaked), "result.json shows {leaked:?}: {result:#}");
+    }
+    let tests = result["tests"].as_array().unwrap();
+    let folded = tests.iter().find(|t| t["test-name"] == "exercise-2: secret (2 held-back tests)").unwrap();
+    assert_eq!(
+        (folded["passed"].as_bool(), folded["score"].as_u64(), folded["max-score"].as_u64()),
+        (Some(false), Some(0), Some(4))
+    );
+    assert!(folded.get("message").is_none());
+    assert_eq!(result["max-score"], 60, "held-back points still count");
+
+    let markdown = formats::render(&card, Format::Markdown);
+    for leaked in ["pop_waits_for_push", "no_lost_items", "a lost update"] {
+        assert!(!markdown.contains(leaked), "the Markdown shows {leaked:?}:\n{markdown}");
+    }
+    assert!(markdown.contains("| secret (2 held-back tests) | ❌ failed | | 0 / 4 |"), "{markdown}");
+    assert!(markdown.contains("## Grade: 12 / 60"), "the total still counts them:\n{markdown}");
+}
+
+#[test]
+fn classroom50_identity_comes_from_the_runners_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    std::fs::write(&path, formats::render(&mixed(), Format::Json)).unwrap();
+    let output = common::run(
+        common::grader()
+            .args(["convert", "--to", "classroom50"])
+            .arg(&path)
+            .env("CLASSROOM", "cs-concurrency")
+            .env("ASSIGNMENT", "exercises")
+            .env("OWNER", "alice")
+            .env("ASSIGNMENT_TYPE", "individual")
+            .env("SUBMISSION_TAG", "submit/2026-06-01T14-32-05Z-a1b2c3d")
+            .env("COMMIT_URL", "https://github.com/org/repo/commit/abc")
+            .env("RELEASE_URL", "https://github.com/org/repo/releases/tag/submit%2F1")
+            .env_remove("REVIEW_URL")
+            .env("CLASSROOM50_DATETIME", "2026-06-01T14:33:11Z"),
+        0,
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(classroom50_validator().is_valid(&result), "{result:#}");
+    assert_eq!(result["classroom"], "cs-concurrency");
+    assert_eq!(result["owner"], "alice");
+    assert_eq!(result["submission"], "submit/2026-06-01T14-32-05Z-a1b2c3d");
+    assert_eq!(result["review"], "https://github.com/org/repo/commit/abc");
+    assert_eq!(result["datetime"], "2026-06-01T14:33:11Z");
 }
 
 // ---------------------------------------------------------------------------
@@ -600,7 +922,7 @@ fn the_json_format_is_the_scorecard_itself_and_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.json");
     std::fs::write(&path, &text).unwrap();
-    assert_eq!(formats::read_scorecard(&path).unwrap(), card);
+    assert_eq!(grader::report::read::scorecard(&path).unwrap(), card);
 }
 
 #[test]

@@ -103,7 +103,18 @@ fn the_template_holds_the_course_files_and_no_solutions_or_fixtures() {
     assert_holds_the_course_files(&template);
     assert_holds_no_course_only_files(&template);
     assert!(template.join("README.md").is_file(), "the students' README is missing");
-    assert!(template.join(".github/workflows/autograde.yml").is_file(), "the autograding workflow is missing");
+    let workflows = template.join(".github/workflows");
+    assert!(workflows.join("self-check.yml").is_file(), "the self-check workflow is missing");
+    // Classroom 50 writes .github/workflows/autograde.yaml into each student
+    // repository when the student accepts, and its wiki says a template must
+    // never ship one: a copy would be re-fetched over it at `gh student
+    // submit` and double-grade or break grading.
+    for name in ["autograde.yaml", "autograde.yml"] {
+        assert!(!workflows.join(name).exists(), "the template must not ship .github/workflows/{name}");
+    }
+    let self_check = std::fs::read_to_string(workflows.join("self-check.yml")).unwrap();
+    assert!(self_check.contains("\non:\n  workflow_dispatch:\n\n"), "the self-check runs on demand only");
+    assert!(!self_check.contains("autograding-grading-reporter"), "GitHub Classroom's reporter is gone");
     assert_eq!(
         std::fs::read_to_string(template.join("README.md")).unwrap(),
         std::fs::read_to_string(workspace().join("template/README.md")).unwrap(),
@@ -144,7 +155,7 @@ fn the_template_builds_from_a_fresh_copy_and_its_skeleton_fails_its_tests() {
 fn a_destination_with_files_in_it_is_refused() {
     let dest = tempfile::tempdir().unwrap();
     std::fs::write(dest.path().join("notes.txt"), "mine").unwrap();
-    for command in ["template", "gradescope"] {
+    for command in ["template", "gradescope", "classroom50"] {
         let output = run(grader().arg(command).arg(dest.path()), 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("exists and is not empty"), "{command}: {stderr}");
@@ -217,4 +228,205 @@ fn gradescope_records_no_points_from_an_untrusted_grading() {
     assert_eq!(run_autograder_with(&package, "exercises", 2), (Some(2), graded.to_string(), false));
     let nested = "grade ROOT/submission/my-repo --format gradescope --output ROOT/results/results.json";
     assert_eq!(run_autograder_with(&package, "my-repo/exercises", 0), (Some(0), nested.to_string(), true));
+}
+
+/// A copy of the course workspace (without build output or history) in a
+/// new temporary folder, to change its metadata without touching the
+/// course's own.
+fn course_copy() -> (tempfile::TempDir, PathBuf) {
+    let parent = tempfile::tempdir().unwrap();
+    let copy = parent.path().join("course");
+    let root = workspace();
+    let mut walker = WalkDir::new(&root).min_depth(1).into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = entry.unwrap();
+        let relative = entry.path().strip_prefix(&root).unwrap();
+        if ["target", ".git"].iter().any(|skip| entry.file_name() == *skip) {
+            // A worktree's .git is a file: skipping "the current folder"
+            // for it would skip the rest of the root.
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(copy.join(relative)).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::create_dir_all(copy.join(relative).parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), copy.join(relative)).unwrap();
+        }
+    }
+    (parent, copy)
+}
+
+/// Grading-only tests: exercise-1's `stress` target is declared
+/// grading-only in a copy of the course. The template leaves its file and
+/// its group out (the copy's points still add up, and its manifest is
+/// current), while the Gradescope package, which grades for the course,
+/// keeps both.
+#[test]
+fn the_template_never_ships_grading_only_tests() {
+    let (_course_guard, course) = course_copy();
+    let manifest = course.join("exercises/exercise-1/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let marked = text.replacen("max-score = 20\n", "max-score = 20\ngrading-only = [\"stress\"]\n", 1);
+    assert_ne!(marked, text, "exercise-1's manifest sets max-score = 20");
+    std::fs::write(&manifest, marked).unwrap();
+    run(grader().current_dir(&course).arg("manifest"), 0);
+
+    let out = tempfile::tempdir().unwrap();
+    let template = out.path().join("template");
+    run(grader().current_dir(&course).arg("template").arg(&template), 0);
+    let exercise = template.join("exercises/exercise-1");
+    assert!(!exercise.join("tests/stress.rs").exists(), "the grading-only test file is left out");
+    assert!(exercise.join("tests/behaviour.rs").is_file(), "the other tests come along");
+    let copied: toml::Table = std::fs::read_to_string(exercise.join("Cargo.toml")).unwrap().parse().unwrap();
+    let grader_table = copied["package"]["metadata"]["grader"].as_table().unwrap();
+    assert!(!grader_table.contains_key("grading-only"), "{grader_table:#?}");
+    let groups = grader_table["groups"].as_array().unwrap();
+    assert!(groups.iter().all(|g| g["target"].as_str() != Some("stress")), "{groups:#?}");
+    let points: i64 = groups.iter().map(|g| g["points"].as_integer().unwrap()).sum();
+    assert_eq!(grader_table["max-score"].as_integer(), Some(points), "the copy's groups add up to its max-score");
+    assert!(
+        all_paths(&template).iter().all(|p| !p.ends_with("exercise-1/tests/stress.rs")),
+        "no copy of the grading-only test anywhere"
+    );
+    // The copy loads (its metadata is valid) and its manifest is current.
+    assert_manifest_is_current(&template);
+
+    let gradescope = out.path().join("gradescope");
+    run(grader().current_dir(&course).arg("gradescope").arg(&gradescope), 0);
+    assert!(gradescope.join("exercises/exercise-1/tests/stress.rs").is_file(), "the course's gradings run it");
+    let kept = std::fs::read_to_string(gradescope.join("exercises/exercise-1/Cargo.toml")).unwrap();
+    assert!(kept.contains("grading-only = [\"stress\"]"), "{kept}");
+}
+
+/// What a stand-in run of the Classroom 50 autograder left behind.
+struct Classroom50Run {
+    status: Option<i32>,
+    stdout: String,
+    /// The grader's command lines, one per line, with the checkout as CHECKOUT.
+    calls: String,
+    result: Option<String>,
+    release_body: Option<String>,
+    scorecard: bool,
+}
+
+/// Runs the package's `autograder.py` as Classroom 50's runner does: with
+/// python3, in a student checkout (which has planted a `result.json` of its
+/// own), with the runner's variables set. The grader is a stand-in
+/// (CLASSROOM50_GRADER) whose `grade` writes a real scorecard (or sleeps
+/// `sleep` seconds first) and exits with `status`, and which hands
+/// `convert` to the real grader, so result.json and release-body.md are the
+/// real formats.
+fn run_classroom50(package: &Path, status: i32, sleep: u32, deadline: u32) -> Classroom50Run {
+    let root = tempfile::tempdir().unwrap();
+    let checkout = root.path().join("checkout");
+    std::fs::create_dir_all(checkout.join("exercises/exercise-1/src")).unwrap();
+    std::fs::write(checkout.join("result.json"), r#"{"score": 1000}"#).unwrap();
+    std::fs::write(checkout.join("scorecard.json"), "planted").unwrap();
+    let scorecard = root.path().join("graded.json");
+    let card = serde_json::json!({
+        "schema_version": 1, "score": 8.0, "max_score": 20.0, "grader_version": "0.1.0",
+        "submission": "checkout", "duration_secs": 1.0, "grader_peak_rss_mib": 1.0,
+        "ignored_changes": [], "infrastructure_error": null, "tampered_files": null, "review_flags": [],
+        "exercises": [{
+            "id": "exercise-1", "title": "Race", "score": 8.0, "max_score": 20.0, "status": "failed",
+            "message": null,
+            "tests": [
+                { "name": "a", "status": "passed", "runs": 1, "passed_runs": 1, "points": 8.0, "max_points": 8.0,
+                  "message": null, "target": "behaviour", "group": "Behaviour", "stress": false,
+                  "failing_seed": null, "replay": null },
+                { "name": "b", "status": "failed", "runs": 3, "passed_runs": 0, "points": 0.0, "max_points": 12.0,
+                  "message": "lost update", "target": "stress", "group": "Stress", "stress": true,
+                  "failing_seed": 7, "replay": "STRESS_SEED=7 cargo test" }
+            ]
+        }]
+    });
+    std::fs::write(&scorecard, card.to_string()).unwrap();
+    let calls = root.path().join("calls");
+    let stand_in = root.path().join("grader");
+    let real = assert_cmd::cargo::cargo_bin("grader");
+    write_executable(
+        &stand_in,
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> '{calls}'\n[ -n \"$GITHUB_TOKEN$ACTIONS_RUNTIME_TOKEN\" ] && echo LEAK >> '{calls}'\n\
+             if [ \"$1\" = grade ]; then\n  sleep {sleep}\n  cp '{card}' \"$4\"\n  exit {status}\nfi\nexec '{real}' \"$@\"\n",
+            calls = calls.display(),
+            card = scorecard.display(),
+            real = real.display(),
+        ),
+    );
+    let output = Command::new("python3")
+        .arg(package.join("autograder.py"))
+        .current_dir(&checkout)
+        .env("CLASSROOM50_GRADER", &stand_in)
+        .env("GRADER_DEADLINE_SECS", deadline.to_string())
+        .env("RUNNER_TEMP", root.path())
+        .env("CLASSROOM", "cs-concurrency")
+        .env("ASSIGNMENT", "exercises")
+        .env("OWNER", "alice")
+        .env("ASSIGNMENT_TYPE", "individual")
+        .env("SUBMISSION_TAG", "submit/2026-06-01T14-32-05Z-a1b2c3d")
+        .env("COMMIT_URL", "https://github.com/org/repo/commit/abc")
+        .env("RELEASE_URL", "https://github.com/org/repo/releases/tag/submit%2F1")
+        .env("GITHUB_TOKEN", "ghs_secret")
+        .env("ACTIONS_RUNTIME_TOKEN", "secret")
+        .output()
+        .expect("python3 could be started");
+    let read = |name: &str| std::fs::read_to_string(checkout.join(name)).ok();
+    Classroom50Run {
+        status: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        calls: std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .replace(&checkout.display().to_string(), "CHECKOUT")
+            .replace(&root.path().display().to_string(), "ROOT"),
+        result: read("result.json"),
+        release_body: read("release-body.md"),
+        scorecard: read("scorecard.json").is_some_and(|text| text != "planted"),
+    }
+}
+
+/// The Classroom 50 package: the course files (with their manifest) under
+/// course/, an executable autograder.py, and what it does with each of the
+/// grader's exit statuses: 0 and 1 record the grade (result.json valid
+/// against Classroom 50's schema, the Markdown report as release-body.md,
+/// the scorecard kept for the Release); 2, and a grading out of time,
+/// record none (exit 2, and the result.json a student planted is gone).
+#[test]
+fn the_classroom50_autograder_records_a_grade_only_from_a_trusted_grading() {
+    let (_guard, package) = generate("classroom50");
+    let course = package.join("course");
+    assert_holds_the_course_files(&course);
+    assert_holds_no_course_only_files(&package);
+    assert_manifest_is_current(&course);
+    let mode = std::fs::metadata(package.join("autograder.py")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "autograder.py is executable, its mode is {mode:o}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(package.join("assignment.json")).unwrap()).unwrap();
+    assert_eq!(settings["runtime"]["rust"], "stable");
+    assert!(package.join("README.md").is_file());
+
+    let schema_path = workspace().join("grader/schemas/classroom50/result-v1.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for status in [0, 1] {
+        let run = run_classroom50(&package, status, 0, 600);
+        assert_eq!(run.status, Some(0), "grader status {status} records the grade\n{}", run.stdout);
+        assert!(run.calls.starts_with("grade CHECKOUT --output CHECKOUT/scorecard.json\n"), "{}", run.calls);
+        let result: serde_json::Value = serde_json::from_str(run.result.as_deref().unwrap()).unwrap();
+        assert!(validator.is_valid(&result), "{result:#}");
+        assert_eq!((result["score"].as_u64(), result["max-score"].as_u64()), (Some(8), Some(20)));
+        assert_eq!(result["owner"], "alice");
+        assert!(run.release_body.as_deref().unwrap().starts_with("## Grade: 8 / 20"), "{:?}", run.release_body);
+        assert!(run.scorecard, "the scorecard is left for the Release");
+        assert!(!run.calls.contains("LEAK"), "the grader (and so student code) gets no token:\n{}", run.calls);
+    }
+    for (status, sleep, deadline) in [(2, 0, 600), (0, 3, 1)] {
+        let run = run_classroom50(&package, status, sleep, deadline);
+        assert_eq!(run.status, Some(2), "no grade (status {status}, deadline {deadline} s)\n{}", run.stdout);
+        assert!(run.stdout.contains("::error::no grade recorded"), "{}", run.stdout);
+        assert_eq!((run.result, run.release_body, run.scorecard), (None, None, false), "nothing to record");
+    }
 }

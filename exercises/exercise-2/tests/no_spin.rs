@@ -1,10 +1,17 @@
 //! A thread blocked in `push` or `pop` must sleep, not spin.
 //!
-//! Each test measures the CPU time of the blocked thread itself (Linux's
+//! Each test measures the CPU time of the blocked thread itself (the
 //! per-thread CPU clock, read by that thread right before and right after
 //! its blocking call) while the test keeps it waiting. A thread asleep on a
 //! Condvar uses a few microseconds; a loop that checks the queue again and
 //! again (even with `yield_now`) burns the whole wait.
+//!
+//! The clock: `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` on Linux and macOS
+//! (both account a thread's time at every switch, to the nanosecond on
+//! Linux, the microsecond on macOS); `GetThreadTimes` on Windows, which
+//! charges a whole clock tick (15.6 ms by default) to the thread that is
+//! running when the tick comes, so a thread that ran for microseconds may
+//! show a tick or two. The allowance on Windows adds two ticks for that.
 
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -12,8 +19,10 @@ use std::time::{Duration, Instant};
 
 use exercise_2::BoundedQueue;
 
-/// How long the test keeps the thread blocked.
-const BLOCKED_FOR: Duration = Duration::from_millis(500);
+/// How long the test keeps the thread blocked. Twice as long on Windows,
+/// so that a spinning thread's CPU time stays well above the allowance
+/// there, which is larger by the clock's ticks (see `cpu_allowed`).
+const BLOCKED_FOR: Duration = Duration::from_millis(if cfg!(windows) { 1000 } else { 500 });
 
 /// The CPU time the blocked thread may use while it waits. The contract
 /// allows 10 ms per second; a sleeping thread uses well under 1 ms, while a
@@ -24,12 +33,60 @@ const CPU_ALLOWED: Duration = Duration::from_millis(10);
 const WAKES_WITHIN: Duration = Duration::from_secs(5);
 
 /// The CPU time the calling thread has used so far.
+#[cfg(unix)]
 fn thread_cpu_time() -> Duration {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `now` is a valid, writable timespec for the call to fill in.
     let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
     assert_eq!(status, 0, "could not read the thread's CPU clock");
     Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// The CPU time the calling thread has used so far (user and kernel time,
+/// as Windows accounts them: in whole clock ticks, see the file's notes).
+#[cfg(windows)]
+fn thread_cpu_time() -> Duration {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Threading::{GetCurrentThread, GetThreadTimes};
+
+    let zero = || FILETIME { dwLowDateTime: 0, dwHighDateTime: 0 };
+    let (mut created, mut exited, mut kernel, mut user) = (zero(), zero(), zero(), zero());
+    // SAFETY: GetCurrentThread returns a pseudo-handle that needs no closing
+    // and is valid on the calling thread; the four pointers are to live,
+    // writable FILETIMEs.
+    let ok = unsafe { GetThreadTimes(GetCurrentThread(), &mut created, &mut exited, &mut kernel, &mut user) };
+    assert!(ok != 0, "could not read the thread's CPU times: {}", std::io::Error::last_os_error());
+    // FILETIME counts 100 ns units.
+    let hundred_ns = |time: FILETIME| (u64::from(time.dwHighDateTime) << 32) | u64::from(time.dwLowDateTime);
+    Duration::from_nanos((hundred_ns(kernel) + hundred_ns(user)) * 100)
+}
+
+/// The CPU time the blocked thread may use: [`CPU_ALLOWED`] where the clock
+/// is exact (Linux, macOS).
+#[cfg(unix)]
+fn cpu_allowed() -> Duration {
+    CPU_ALLOWED
+}
+
+/// The CPU time the blocked thread may use on Windows: [`CPU_ALLOWED`] plus
+/// two clock ticks, one for each stretch the thread runs (before it blocks,
+/// after it is woken), since a tick that comes while it runs is charged to
+/// it whole. A spinning thread still uses hundreds of ms.
+#[cfg(windows)]
+fn cpu_allowed() -> Duration {
+    use windows_sys::Win32::System::SystemInformation::GetSystemTimeAdjustment;
+
+    let (mut adjustment, mut increment, mut disabled) = (0u32, 0u32, 0);
+    // SAFETY: the three pointers are to live, writable locals.
+    let ok = unsafe { GetSystemTimeAdjustment(&mut adjustment, &mut increment, &mut disabled) };
+    // The increment is the time between two clock interrupts, in 100 ns
+    // units; 15.625 ms is Windows' default and its longest.
+    let tick = if ok != 0 && increment > 0 {
+        Duration::from_nanos(u64::from(increment) * 100)
+    } else {
+        Duration::from_micros(15_625)
+    };
+    CPU_ALLOWED + 2 * tick.max(Duration::from_micros(15_625))
 }
 
 /// What the blocked thread saw: its call's result, the CPU time it used
@@ -65,12 +122,12 @@ fn wait_for<R>(receiver: &mpsc::Receiver<Measured<R>>, call: &str) -> Measured<R
 
 fn assert_slept<R>(measured: &Measured<R>, call: &str) {
     assert!(
-        measured.cpu < CPU_ALLOWED,
+        measured.cpu < cpu_allowed(),
         "a thread blocked in {call} for {:?} used {:?} of CPU time (at most {:?} allowed): it spins, \
          checking the queue over and over, instead of sleeping until it is woken (wait on a Condvar)",
         measured.wall,
         measured.cpu,
-        CPU_ALLOWED
+        cpu_allowed()
     );
 }
 

@@ -235,6 +235,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 env: BTreeMap::new(),
                 review_allow: Vec::new(),
+                grading_only: Vec::new(),
                 groups: Vec::new(),
             },
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{GraderError, Result};
-use crate::scorecard::Lane;
+use crate::scorecard::{Lane, Visibility};
 
 /// The default score of an exercise when its metadata sets none.
 pub const DEFAULT_MAX_SCORE: f64 = 20.0;
@@ -33,6 +33,9 @@ struct RawMetadata {
     env: BTreeMap<String, String>,
     #[serde(default)]
     review_allow: Vec<String>,
+    /// Test targets only the course's gradings run (see `GradingMetadata`).
+    #[serde(default)]
+    grading_only: Vec<String>,
     groups: Vec<serde_json::Value>,
 }
 
@@ -50,6 +53,7 @@ struct RawGroup {
     timeout: Option<f64>,
     lane: Option<RawLane>,
     cpus: Option<u32>,
+    visibility: Option<Visibility>,
 }
 
 /// The lanes a group may name; "plain" is what a group without `lane` and
@@ -72,6 +76,10 @@ pub struct GradingMetadata {
     /// Source constructs this exercise legitimately needs (exercise 4
     /// reads files: `std::fs`), so they are not flagged for review.
     pub review_allow: Vec<String>,
+    /// Test targets that `grader template` leaves out of a student's copy
+    /// and the course's own gradings (Gradescope, Classroom 50, `batch`)
+    /// run: tests a student cannot read, or tune a solution to.
+    pub grading_only: Vec<String>,
     pub groups: Vec<Group>,
 }
 
@@ -99,6 +107,11 @@ pub struct Group {
     /// lane only; 1 when unset). On a machine with fewer, they are not run
     /// and the exercise's controlled lane decides them.
     pub cpus: u32,
+    /// When students see the group's results on Gradescope: the group's
+    /// `visibility`, by default `after_published` for a grading-only
+    /// target (a student learns what those tests found once grades are
+    /// out) and `visible` for the others.
+    pub visibility: Visibility,
 }
 
 /// Parses and checks `[package.metadata.grader]` of the crate at `manifest`.
@@ -125,6 +138,16 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
         return Err(error(&format!("{ROOT}.groups"), "needs at least one group".into()));
     }
 
+    for (index, target) in raw.grading_only.iter().enumerate() {
+        if !test_targets.contains(target) {
+            return Err(error(
+                &format!("{ROOT}.grading-only[{index}]"),
+                format!("no test target `{target}`; the crate's test targets are: {}", test_targets.join(", ")),
+            ));
+        }
+    }
+
+    let grading_only = raw.grading_only.clone();
     let mut groups = Vec::with_capacity(raw.groups.len());
     for (index, value) in raw.groups.into_iter().enumerate() {
         let key = format!("{ROOT}.groups[{index}]");
@@ -176,6 +199,11 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             }
             Some(n) => n,
         };
+        let visibility = raw.visibility.unwrap_or(if grading_only.contains(&raw.target) {
+            Visibility::AfterPublished
+        } else {
+            Visibility::Visible
+        });
         groups.push(Group {
             name: raw.name,
             target: raw.target,
@@ -187,6 +215,7 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             timeout: group_timeout,
             lane,
             cpus,
+            visibility,
         });
     }
 
@@ -197,7 +226,15 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             format!("the groups' points add up to {total}, but max-score is {max_score}"),
         ));
     }
-    Ok(GradingMetadata { title: raw.title, max_score, timeout, env: raw.env, review_allow: raw.review_allow, groups })
+    Ok(GradingMetadata {
+        title: raw.title,
+        max_score,
+        timeout,
+        env: raw.env,
+        review_allow: raw.review_allow,
+        grading_only: raw.grading_only,
+        groups,
+    })
 }
 
 fn seconds(secs: f64) -> Option<Duration> {
@@ -294,6 +331,42 @@ mod tests {
         assert!(err.contains("groups[0].cpus") && err.contains("at least 1"), "{err}");
         let err = one(json!({ "name": "S", "target": "stress", "points": 20, "stress": true, "cpus": "2" }));
         assert!(err.contains("groups[0]") && err.contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn visibility_and_grading_only_targets() {
+        let meta = parse_json(json!({
+            "title": "Race",
+            "grading-only": ["stress"],
+            "groups": [
+                { "name": "B", "target": "behaviour", "points": 8, "visibility": "after_due_date" },
+                { "name": "S", "target": "stress", "points": 6 },
+                { "name": "T", "target": "stress", "tests": ["t"], "points": 6, "visibility": "hidden" }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(meta.grading_only, ["stress"]);
+        let visibility: Vec<Visibility> = meta.groups.iter().map(|g| g.visibility).collect();
+        assert_eq!(visibility, [Visibility::AfterDueDate, Visibility::AfterPublished, Visibility::Hidden]);
+        let plain =
+            parse_json(json!({ "title": "R", "groups": [{ "name": "B", "target": "behaviour", "points": 20 }] }));
+        assert_eq!(plain.unwrap().groups[0].visibility, Visibility::Visible);
+
+        let err = parse_json(json!({
+            "title": "Race",
+            "grading-only": ["secret"],
+            "groups": [{ "name": "B", "target": "behaviour", "points": 20 }]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("grading-only[0]") && err.contains("no test target `secret`"), "{err}");
+        let err = parse_json(json!({
+            "title": "Race",
+            "groups": [{ "name": "B", "target": "behaviour", "points": 20, "visibility": "later" }]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("groups[0]") && err.contains("later"), "{err}");
     }
 
     #[test]

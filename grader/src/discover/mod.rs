@@ -6,6 +6,7 @@
 //! rest.
 
 pub mod metadata;
+pub mod visibility;
 
 use std::path::{Path, PathBuf};
 

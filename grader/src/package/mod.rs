@@ -5,14 +5,17 @@
 //!   grader, the autograding workflow, a README for students).
 //! - `gradescope`: the folder Gradescope turns into an autograder image
 //!   (`setup.sh`, `run_autograder` and the same course files).
+//! - `classroom50`: a Classroom 50 assignment's autograder folder
+//!   (`autograder.py`, the course files under `course/`).
 //!
-//! Both hold the same course files, written by [`write_course_files`]: what a
+//! All hold the same course files, written by [`write_course_files`]: what a
 //! student may see and what grading needs, and never the reference
 //! solutions, the fixtures, build output or version-control history. Files
 //! are copied from an explicit list of places rather than "everything but
 //! some", so that whatever the course repository adds later stays out of
 //! student hands until someone decides it belongs there.
 
+pub mod classroom50;
 pub mod gradescope;
 pub mod template;
 

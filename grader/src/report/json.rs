@@ -1,10 +1,7 @@
 //! The JSON scorecard, as the contract fixes it.
 
-use std::fs;
-use std::io::Write;
-
-use crate::config::Output;
-use crate::error::{GraderError, Result};
+use crate::error::Result;
+use crate::report::output::Output;
 use crate::scorecard::Scorecard;
 
 /// The scorecard as pretty-printed JSON, ending in a newline.
@@ -17,23 +14,5 @@ pub fn to_string(scorecard: &Scorecard) -> String {
 /// Writes the scorecard to a file (atomically: a reader never sees half a
 /// scorecard) or to stdout.
 pub fn write(scorecard: &Scorecard, output: &Output) -> Result<()> {
-    let text = to_string(scorecard);
-    match output {
-        Output::Stdout => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| GraderError::io("writing the scorecard to stdout", e)),
-        Output::File(path) => {
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => std::path::PathBuf::from("."),
-            };
-            fs::create_dir_all(&dir).map_err(|e| GraderError::io(format!("creating {}", dir.display()), e))?;
-            let mut temp = tempfile::NamedTempFile::new_in(&dir)
-                .map_err(|e| GraderError::io(format!("writing in {}", dir.display()), e))?;
-            temp.write_all(text.as_bytes()).map_err(|e| GraderError::io(format!("writing {}", path.display()), e))?;
-            temp.persist(path).map_err(|e| GraderError::io(format!("writing {}", path.display()), e.error))?;
-            Ok(())
-        }
-    }
+    output.write(&to_string(scorecard), "the scorecard")
 }
