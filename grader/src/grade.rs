@@ -2,7 +2,8 @@
 //! exercises, list their tests, run them, score the records.
 //!
 //! This is the only module that knows the order of the steps; each step
-//! lives in its own module (`submission`, `build`, `run`, `score`).
+//! lives in its own module (`machine`, `submission`, `build`, `plan`, `run`,
+//! `score`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -14,10 +15,11 @@ use crate::build::{self, BuildOutcome};
 use crate::config::RunConfig;
 use crate::discover::{Exercise, Workspace};
 use crate::error::{GraderError, Result};
+use crate::plan::{self, ExercisePlan, PlanState};
 use crate::run::canary::Canary;
 use crate::run::slots::Slots;
 use crate::run::{self, INCONCLUSIVE_ATTEMPTS, Observer, RunOutcome, Sandbox, TestCase};
-use crate::score::{self, ExercisePlan, PlanState, PlannedTest};
+use crate::score;
 use crate::scorecard::{Phases, SCHEMA_VERSION, Scorecard};
 use crate::submission::{self, SourceTree};
 
@@ -47,6 +49,9 @@ impl Grader {
     /// Grades the submission at `root`; `label` names it in the scorecard.
     pub fn grade(&self, root: &Path, label: &str, observer: &dyn Observer) -> Result<Scorecard> {
         let started = Instant::now();
+        // Before anything runs: a stress lane that needs more CPUs than
+        // this is planned as not run, instead of failing for minutes.
+        let machine = crate::machine::detect();
         let inspection = submission::inspect(&self.workspace, root, &self.exercises);
         let scratch = ScratchDir::create(&self.cache.join("runs"))?;
 
@@ -64,7 +69,7 @@ impl Grader {
                     PlanState::Ready(Vec::new())
                 }
             };
-            plans.push(plan(exercise, state));
+            plans.push(ExercisePlan::new(exercise, state));
         }
 
         let build_started = Instant::now();
@@ -73,19 +78,28 @@ impl Grader {
         let list_started = Instant::now();
 
         let sandbox = Sandbox { scratch: scratch.path.join("tmp"), path: std::env::var_os("PATH").unwrap_or_default() };
+        let settings = plan::Settings {
+            cpus: machine.cpus,
+            repeat: self.run.repeat,
+            timeout: self.run.timeout,
+            slots: &self.slots,
+            sandbox: &sandbox,
+        };
         let mut cases: Vec<TestCase> = Vec::new();
         for (plan, exercise) in plans.iter_mut().zip(&self.exercises) {
             if !matches!(plan.state, PlanState::Ready(_)) {
                 continue;
             }
             plan.state = match executables.get(&exercise.id) {
-                Some(BuildOutcome::Built(binaries)) => match self.plan_tests(exercise, binaries, &sandbox) {
-                    Ok((planned, exercise_cases)) => {
-                        cases.extend(exercise_cases);
-                        PlanState::Ready(planned)
+                Some(BuildOutcome::Built { executables, failed_targets }) => {
+                    match plan::plan_tests(exercise, executables, failed_targets, &settings) {
+                        Ok((planned, exercise_cases)) => {
+                            cases.extend(exercise_cases);
+                            PlanState::Ready(planned)
+                        }
+                        Err(reason) => PlanState::BuildFailed(reason),
                     }
-                    Err(reason) => PlanState::BuildFailed(reason),
-                },
+                }
                 Some(BuildOutcome::Failed(message)) => PlanState::BuildFailed(message.clone()),
                 None => PlanState::BuildFailed("the build produced nothing for this exercise".into()),
             };
@@ -96,8 +110,12 @@ impl Grader {
         let run_started = Instant::now();
         let records = run::run_all(&cases, &self.slots, &sandbox, observer);
         let run_secs = run_started.elapsed().as_secs_f64();
+        let mut exercises = score::score(&plans, &records);
+        crate::discover::visibility::apply(&self.exercises, &mut exercises);
         let inconclusive = records.iter().find(|r| r.outcome == RunOutcome::Inconclusive);
-        let infrastructure_error = if let Some(record) = inconclusive {
+        let infrastructure_error = if let Some(reason) = score::undecided(&exercises) {
+            Some(reason)
+        } else if let Some(record) = inconclusive {
             Some(format!(
                 "{} {} could not look for its bug in {INCONCLUSIVE_ATTEMPTS} attempts: {}; grade this submission \
                  again when the machine is less busy",
@@ -114,8 +132,6 @@ impl Grader {
         } else {
             None
         };
-        let mut exercises = score::score(&plans, &records);
-        crate::discover::visibility::apply(&self.exercises, &mut exercises);
         Ok(Scorecard {
             schema_version: SCHEMA_VERSION,
             score: score::round2(exercises.iter().map(|e| e.score).sum()),
@@ -136,6 +152,7 @@ impl Grader {
             fingerprint: None,
             ignored_changes: inspection.ignored_changes,
             review_flags: inspection.review_flags,
+            machine: Some(machine),
         })
     }
 
@@ -163,7 +180,7 @@ impl Grader {
         let mut outcomes = build::build(&stage_dir, &self.cache.join("build"), &exercises)?;
 
         for (id, outcome) in outcomes.iter_mut() {
-            if let BuildOutcome::Built(binaries) = outcome {
+            if let BuildOutcome::Built { executables: binaries, .. } = outcome {
                 let dir = scratch.join("bin").join(id);
                 fs::create_dir_all(&dir).map_err(|e| GraderError::io(format!("creating {}", dir.display()), e))?;
                 for (target, path) in binaries.iter_mut() {
@@ -175,50 +192,6 @@ impl Grader {
         }
         Ok(outcomes)
     }
-
-    /// Lists the exercise's tests, gives each its group and points, and
-    /// makes the runs. An error (in words) makes the exercise build_failed.
-    fn plan_tests(
-        &self,
-        exercise: &Exercise,
-        binaries: &BTreeMap<String, PathBuf>,
-        sandbox: &Sandbox,
-    ) -> std::result::Result<(Vec<PlannedTest>, Vec<TestCase>), String> {
-        let mut listed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (target, binary) in binaries {
-            let _slot = self.slots.acquire(1);
-            let tests = run::list_tests(binary, sandbox)
-                .map_err(|e| format!("the test executable tests/{target}.rs could not be used: {e}"))?;
-            listed.insert(target.clone(), tests);
-        }
-        let assigned = assign_groups(exercise, &listed)?;
-        let grading = &exercise.grading;
-        let mut planned = Vec::new();
-        let mut cases = Vec::new();
-        for (name, target, group_index, max_points) in assigned {
-            let group = &grading.groups[group_index];
-            planned.push(PlannedTest {
-                name: name.clone(),
-                target: target.clone(),
-                group: group.name.clone(),
-                max_points,
-                stress: group.stress,
-                rounds: group.rounds,
-            });
-            cases.push(TestCase {
-                exercise: exercise.id.clone(),
-                name,
-                executable: binaries[&target].clone(),
-                target,
-                repeat: self.run.repeat.unwrap_or(group.repeat),
-                exclusive: group.stress,
-                timeout: self.run.timeout.or(group.timeout).unwrap_or(grading.timeout),
-                rounds: group.rounds,
-                env: grading.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            });
-        }
-        Ok((planned, cases))
-    }
 }
 
 /// The peak resident memory of this process, from `getrusage`.
@@ -229,84 +202,6 @@ fn peak_rss_mib() -> f64 {
         return 0.0;
     }
     usage.ru_maxrss as f64 / 1024.0
-}
-
-fn plan(exercise: &Exercise, state: PlanState) -> ExercisePlan {
-    ExercisePlan {
-        id: exercise.id.clone(),
-        title: exercise.grading.title.clone(),
-        max_score: exercise.grading.max_score,
-        state,
-    }
-}
-
-/// Gives every listed test its group and its share of the group's points:
-/// `(test, target, group index, points)`, in group order. Groups that name
-/// their tests claim them first; a group without names takes the rest of its
-/// target. A test in no group, a named test that does not exist, a group
-/// left empty or a test name used twice is an error in words.
-pub fn assign_groups(
-    exercise: &Exercise,
-    listed: &BTreeMap<String, Vec<String>>,
-) -> std::result::Result<Vec<(String, String, usize, f64)>, String> {
-    let manifest = exercise.manifest.display();
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for (target, tests) in listed {
-        for test in tests {
-            if let Some(other) = seen.insert(test, target) {
-                return Err(format!(
-                    "the test name `{test}` is used in tests/{other}.rs and tests/{target}.rs; test names must be \
-                     unique within an exercise"
-                ));
-            }
-        }
-    }
-
-    let groups = &exercise.grading.groups;
-    let mut owner: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (index, group) in groups.iter().enumerate() {
-        let Some(names) = &group.tests else { continue };
-        let available = listed.get(&group.target).map(Vec::as_slice).unwrap_or_default();
-        for name in names {
-            if !available.contains(name) {
-                return Err(format!(
-                    "{manifest}: group `{}` names test `{name}`, which tests/{}.rs does not have",
-                    group.name, group.target
-                ));
-            }
-            if owner.insert((group.target.as_str(), name.as_str()), index).is_some() {
-                return Err(format!("{manifest}: test `{name}` is named by two groups"));
-            }
-        }
-    }
-    for (index, group) in groups.iter().enumerate().filter(|(_, g)| g.tests.is_none()) {
-        for name in listed.get(&group.target).into_iter().flatten() {
-            owner.entry((group.target.as_str(), name.as_str())).or_insert(index);
-        }
-    }
-    for (target, tests) in listed {
-        for test in tests {
-            if !owner.contains_key(&(target.as_str(), test.as_str())) {
-                return Err(format!("{manifest}: test `{test}` of tests/{target}.rs belongs to no group"));
-            }
-        }
-    }
-
-    let mut counts = vec![0usize; groups.len()];
-    for index in owner.values() {
-        counts[*index] += 1;
-    }
-    if let Some(empty) = counts.iter().position(|&n| n == 0) {
-        return Err(format!("{manifest}: group `{}` has no tests", groups[empty].name));
-    }
-    let mut assigned: Vec<(String, String, usize, f64)> = owner
-        .into_iter()
-        .map(|((target, name), index)| {
-            (name.to_string(), target.to_string(), index, groups[index].points / counts[index] as f64)
-        })
-        .collect();
-    assigned.sort_by_key(|(_, _, index, _)| *index);
-    Ok(assigned)
 }
 
 /// A folder below the cache for one grading, removed when it ends.

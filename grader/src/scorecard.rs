@@ -49,6 +49,21 @@ pub struct Scorecard {
     /// Source constructs an instructor may want to review (an `unsafe`
     /// block, `std::process`, `include_str!` ...). They cost no points.
     pub review_flags: Vec<ReviewFlag>,
+    /// What the machine gave this grading, found out before any test ran:
+    /// a stress lane that needs more CPUs than this is not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Machine>,
+}
+
+/// The CPUs this grading could use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// Whole CPUs: the smaller of the CPUs the process may run on
+    /// (`sched_getaffinity`) and its cgroup's CPU quota, rounded down, at
+    /// least 1.
+    pub cpus: u32,
+    /// How `cpus` was found, in words (which limit won, and the other's value).
+    pub cpus_source: String,
 }
 
 /// Wall time of each step of a grading, and how many test runs there were.
@@ -73,6 +88,73 @@ pub struct ExerciseCard {
     /// Why the exercise is `build_failed` or `missing`; `null` otherwise.
     pub message: Option<String>,
     pub tests: Vec<TestCard>,
+    /// The lanes of the exercise (stress, controlled) and whether each
+    /// decided its tests; empty for an exercise with neither, or not built.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lanes: Vec<LaneCard>,
+}
+
+/// How one lane of an exercise took part in its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneCard {
+    pub lane: Lane,
+    pub status: LaneStatus,
+    /// Why the lane could not run; `null` when it decided.
+    pub reason: Option<String>,
+}
+
+/// How a test's runs explore interleavings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// Real threads, many rounds, run alone on the machine.
+    Stress,
+    /// A controlled scheduler (the model checker) that needs no free CPU.
+    Controlled,
+    /// An ordinary test: neither lane.
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneStatus {
+    /// Every test of the lane ran conclusively, and its runs count.
+    Decided,
+    /// Some test of the lane could not run (too few CPUs, a submission the
+    /// model checker cannot model, a lane test that did not compile); the
+    /// other lane decided those tests, or the grading is not a grade.
+    CouldNotRun,
+}
+
+/// A failing interleaving found by the controlled lane, as a student reads
+/// it: printed by the lane test (`testkit: counterexample: <json>`) before
+/// it fails, and copied here by the grader. Fields the lane adds beyond
+/// these are dropped (the scorecard keeps the agreed shape); a line without
+/// one of these is ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counterexample {
+    /// The calls of each thread, in words (`thread 1: withdraw(600)`).
+    pub scenario: Vec<String>,
+    /// What the calls returned, and the final state.
+    pub observed: Vec<String>,
+    /// Why no sequential order of the calls gives these results.
+    pub explanation: String,
+    /// The interleaving, one step per context switch, as lines of the
+    /// student's own `src/`.
+    pub steps: Vec<CounterexampleStep>,
+    /// One command that replays exactly this interleaving.
+    pub replay: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterexampleStep {
+    pub thread: String,
+    pub operation: String,
+    /// The student's file, relative to the exercise crate (`src/lib.rs`).
+    pub file: String,
+    pub line: u32,
+    /// The text of that line.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +190,17 @@ pub struct TestCard {
     /// The longest of the test's runs, in seconds.
     #[serde(default)]
     pub max_run_secs: f64,
+    /// The test's lane (from its group's metadata).
+    #[serde(default = "plain_lane")]
+    pub lane: Lane,
+    /// The lane whose runs gave the verdict: the test's own, or the other
+    /// lane of the exercise when this one failed elsewhere or could not run
+    /// (see ARCHITECTURE.md, "Lanes"); `null` when no lane could decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Lane>,
+    /// The failing interleaving a controlled-lane test found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
     /// All of the test's runs added up, in seconds (JUnit's `time`).
     #[serde(default)]
     pub total_run_secs: f64,
@@ -119,6 +212,10 @@ pub struct TestCard {
     /// `visibility`; `None` (the default) is `visible`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
+}
+
+fn plain_lane() -> Lane {
+    Lane::Plain
 }
 
 /// How many failing runs a test card keeps: enough for a report to show
@@ -136,7 +233,7 @@ pub struct FailedRun {
     /// `STRESS_SEED` of the run.
     pub seed: u64,
     pub secs: f64,
-    /// `failed`, `timed_out` or `inconclusive`.
+    /// `failed`, `timed_out`, `inconclusive` or `lane_unavailable`.
     pub outcome: String,
     /// Why it failed, cut to [`FAILED_RUN_MESSAGE_BYTES`].
     pub message: String,
@@ -217,6 +314,25 @@ impl TestStatus {
             TestStatus::Flaky => "flaky",
             TestStatus::TimedOut => "timed_out",
             TestStatus::NotRun => "not_run",
+        }
+    }
+}
+
+impl Lane {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lane::Stress => "stress",
+            Lane::Controlled => "controlled",
+            Lane::Plain => "plain",
+        }
+    }
+}
+
+impl LaneStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LaneStatus::Decided => "decided",
+            LaneStatus::CouldNotRun => "could_not_run",
         }
     }
 }

@@ -1,7 +1,11 @@
-//! Building: one `cargo test --no-run` over the staged exercises, read from
+//! Building: one `cargo build --tests` over the staged exercises, read from
 //! cargo's JSON messages. Each exercise either yields its test executables
 //! or fails with the compiler's first errors; one exercise's compile error
-//! never stops the others (`--keep-going`).
+//! never stops the others (`--keep-going`), and neither does one test
+//! target's: errors are attributed per package and target, so a test target
+//! that alone does not compile (a controlled-lane target whose rewritten
+//! copy of `src/` does not fit the model checker's types) is reported on its
+//! own and the plan decides what it costs.
 //!
 //! All builds share one target directory below the workspace's, so the
 //! dependencies are compiled once and only a submission's own code is
@@ -32,8 +36,10 @@ const MAX_ERROR_CHARS: usize = 4000;
 /// How one exercise's build ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildOutcome {
-    /// The test executables, by test target name.
-    Built(BTreeMap<String, PathBuf>),
+    /// The library built. `executables`: the test executables, by test
+    /// target name; `failed_targets`: the test targets that did not compile
+    /// on their own, with the compiler's words.
+    Built { executables: BTreeMap<String, PathBuf>, failed_targets: BTreeMap<String, String> },
     /// Why the exercise did not build, in the compiler's words.
     Failed(String),
 }
@@ -79,20 +85,41 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
     let stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
 
-    // Messages name the target's source file; the staged crate folder that
-    // holds it tells the exercise.
+    let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let attributed = attribute(Message::parse_stream(stdout).map_while(std::result::Result::ok), stage_dir, exercises);
+    let status = child.wait().map_err(|e| GraderError::Toolchain(e.to_string()))?;
+    let _ = finished_tx.send(());
+    let build_timed_out = watchdog.join().unwrap_or(false);
+    let cargo_stderr = stderr_reader.join().unwrap_or_default();
+    Ok(outcomes(exercises, attributed, build_timed_out, &status.to_string(), &cargo_stderr))
+}
+
+/// What cargo's messages say, per exercise: the test executables built and
+/// the compiler errors, each error under the target that has it (`None`:
+/// the library or the build script, which every test target needs).
+#[derive(Debug, Default)]
+struct Attributed {
+    executables: BTreeMap<String, BTreeMap<String, PathBuf>>,
+    errors: BTreeMap<String, BTreeMap<Option<String>, Vec<String>>>,
+}
+
+/// Sorts cargo's messages by exercise and target. Messages name the
+/// target's source file; the staged crate folder that holds it tells the
+/// exercise.
+fn attribute(messages: impl Iterator<Item = Message>, stage_dir: &Path, exercises: &[&Exercise]) -> Attributed {
     let staged_dirs: Vec<(PathBuf, &str)> =
         exercises.iter().map(|e| (stage_dir.join(&e.relative_dir), e.id.as_str())).collect();
     let id_of = |src_path: &Path| staged_dirs.iter().find(|(dir, _)| src_path.starts_with(dir)).map(|(_, id)| *id);
-
-    let mut executables: BTreeMap<&str, BTreeMap<String, PathBuf>> = BTreeMap::new();
-    let mut errors: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-    for message in Message::parse_stream(stdout).map_while(std::result::Result::ok) {
+    let mut attributed = Attributed::default();
+    for message in messages {
         match message {
             Message::CompilerArtifact(artifact) if artifact.target.is_test() => {
                 if let (Some(id), Some(exe)) = (id_of(artifact.target.src_path.as_std_path()), artifact.executable) {
-                    executables.entry(id).or_default().insert(artifact.target.name.clone(), exe.into_std_path_buf());
+                    attributed
+                        .executables
+                        .entry(id.to_string())
+                        .or_default()
+                        .insert(artifact.target.name.clone(), exe.into_std_path_buf());
                 }
             }
             Message::CompilerMessage(message) => {
@@ -101,39 +128,61 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
                     && let Some(id) = id_of(message.target.src_path.as_std_path())
                 {
                     let rendered = diagnostic.rendered.clone().unwrap_or_else(|| diagnostic.message.clone());
-                    errors.entry(id).or_default().push(rendered);
+                    let target = message.target.is_test().then(|| message.target.name.clone());
+                    attributed.errors.entry(id.to_string()).or_default().entry(target).or_default().push(rendered);
                 }
             }
             _ => {}
         }
     }
-    let status = child.wait().map_err(|e| GraderError::Toolchain(e.to_string()))?;
-    let _ = finished_tx.send(());
-    let build_timed_out = watchdog.join().unwrap_or(false);
-    let cargo_stderr = stderr_reader.join().unwrap_or_default();
+    attributed
+}
 
+/// Each exercise's outcome. A test target that alone does not compile
+/// (with the library built) is reported as such in `failed_targets`, not as
+/// the exercise's failure: the plan decides what it costs (a controlled-lane
+/// target that cannot compile against the model checker's types costs
+/// nothing; any other target fails the exercise).
+fn outcomes(
+    exercises: &[&Exercise],
+    mut attributed: Attributed,
+    build_timed_out: bool,
+    status: &str,
+    cargo_stderr: &str,
+) -> BTreeMap<String, BuildOutcome> {
     let mut outcomes = BTreeMap::new();
     for exercise in exercises {
         let id = exercise.id.as_str();
-        let built = executables.remove(id).unwrap_or_default();
-        let complete = exercise.test_targets.iter().all(|t| built.contains_key(&t.name));
-        let outcome = if complete {
-            BuildOutcome::Built(built)
+        let built = attributed.executables.remove(id).unwrap_or_default();
+        let mut errors = attributed.errors.remove(id).unwrap_or_default();
+        let missing: Vec<&str> =
+            exercise.test_targets.iter().map(|t| t.name.as_str()).filter(|t| !built.contains_key(*t)).collect();
+        let every_missing_target_has_errors =
+            missing.iter().all(|t| errors.get(&Some(t.to_string())).is_some_and(|e| !e.is_empty()));
+        let outcome = if missing.is_empty() {
+            BuildOutcome::Built { executables: built, failed_targets: BTreeMap::new() }
         } else if build_timed_out {
             BuildOutcome::Failed(format!("the build took longer than {} s and was stopped", BUILD_TIMEOUT.as_secs()))
-        } else if let Some(errors) = errors.remove(id) {
-            BuildOutcome::Failed(summarize_errors(&errors))
+        } else if let Some(lib_errors) = errors.remove(&None) {
+            BuildOutcome::Failed(summarize_errors(&lib_errors))
+        } else if every_missing_target_has_errors {
+            let failed_targets =
+                missing.iter().map(|t| (t.to_string(), summarize_errors(&errors[&Some(t.to_string())]))).collect();
+            BuildOutcome::Built { executables: built, failed_targets }
+        } else if !errors.is_empty() {
+            let all: Vec<String> = errors.into_values().flatten().collect();
+            BuildOutcome::Failed(summarize_errors(&all))
         } else {
             // Cargo failed before compiling this crate (a manifest or
             // dependency problem): its own words are the best message.
-            let detail = last_lines(&cargo_stderr, 15);
+            let detail = last_lines(cargo_stderr, 15);
             BuildOutcome::Failed(format!(
                 "the build did not produce the test executables (cargo exited with {status}):\n{detail}"
             ))
         };
         outcomes.insert(exercise.id.clone(), outcome);
     }
-    Ok(outcomes)
+    outcomes
 }
 
 /// The cargo the grader was started with, or the one on `PATH`.
@@ -163,4 +212,60 @@ fn summarize_errors(errors: &[String]) -> String {
 fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::{GradingMetadata, TestTarget};
+
+    fn exercise() -> Exercise {
+        let dir = PathBuf::from("/STAGE/exercises/exercise-9");
+        Exercise {
+            id: "exercise-9".into(),
+            dir: dir.clone(),
+            relative_dir: "exercises/exercise-9".into(),
+            manifest: dir.join("Cargo.toml"),
+            test_targets: ["behaviour", "lane"]
+                .map(|t| TestTarget { name: t.into(), src_path: dir.join(format!("tests/{t}.rs")) })
+                .into(),
+            grading: GradingMetadata {
+                title: "x".into(),
+                max_score: 1.0,
+                timeout: Duration::from_secs(1),
+                env: BTreeMap::new(),
+                review_allow: Vec::new(),
+                grading_only: Vec::new(),
+                groups: Vec::new(),
+            },
+        }
+    }
+
+    /// Cargo's messages recorded from a real build (paths replaced), fed to
+    /// the attribution.
+    fn outcome_of(recorded: &str) -> BuildOutcome {
+        let exercise = exercise();
+        let messages = Message::parse_stream(recorded.as_bytes()).map_while(std::result::Result::ok);
+        let attributed = attribute(messages, Path::new("/STAGE"), &[&exercise]);
+        outcomes(&[&exercise], attributed, false, "exit status: 101", "").remove("exercise-9").unwrap()
+    }
+
+    #[test]
+    fn a_test_target_that_alone_does_not_compile_is_reported_apart() {
+        let BuildOutcome::Built { executables, failed_targets } = outcome_of(include_str!("testdata/tests_fail.jsonl"))
+        else {
+            panic!("the library built; only tests/lane.rs failed");
+        };
+        assert_eq!(executables.keys().collect::<Vec<_>>(), ["behaviour"]);
+        assert_eq!(failed_targets.keys().collect::<Vec<_>>(), ["lane"]);
+        assert!(failed_targets["lane"].contains("cannot find function `missing`"), "{failed_targets:?}");
+    }
+
+    #[test]
+    fn a_library_that_does_not_compile_fails_the_exercise() {
+        let BuildOutcome::Failed(message) = outcome_of(include_str!("testdata/lib_fail.jsonl")) else {
+            panic!("the library did not build");
+        };
+        assert!(message.starts_with("the code does not compile:") && message.contains("mismatched types"), "{message}");
+    }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{GraderError, Result};
-use crate::scorecard::Visibility;
+use crate::scorecard::{Lane, Visibility};
 
 /// The default score of an exercise when its metadata sets none.
 pub const DEFAULT_MAX_SCORE: f64 = 20.0;
@@ -51,7 +51,18 @@ struct RawGroup {
     repeat: Option<u32>,
     rounds: Option<u64>,
     timeout: Option<f64>,
+    lane: Option<RawLane>,
+    cpus: Option<u32>,
     visibility: Option<Visibility>,
+}
+
+/// The lanes a group may name; "plain" is what a group without `lane` and
+/// without `stress` is, never written.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RawLane {
+    Controlled,
+    Stress,
 }
 
 /// An exercise's validated grading settings.
@@ -88,6 +99,14 @@ pub struct Group {
     /// `STRESS_ROUNDS` for the group's runs; `None` keeps the test's default.
     pub rounds: Option<u64>,
     pub timeout: Option<Duration>,
+    /// How the group's tests explore interleavings: `stress` (the default
+    /// for a stress group), `controlled` (the model checker's lane, key
+    /// `lane = "controlled"`) or `plain`.
+    pub lane: Lane,
+    /// The CPUs the group's tests need to mean anything (key `cpus`, stress
+    /// lane only; 1 when unset). On a machine with fewer, they are not run
+    /// and the exercise's controlled lane decides them.
+    pub cpus: u32,
     /// When students see the group's results on Gradescope: the group's
     /// `visibility`, by default `after_published` for a grading-only
     /// target (a student learns what those tests found once grades are
@@ -152,6 +171,34 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             ),
             None => None,
         };
+        let lane = match (raw.lane, raw.stress) {
+            (Some(RawLane::Controlled), _) => Lane::Controlled,
+            (Some(RawLane::Stress), true) | (None, true) => Lane::Stress,
+            (Some(RawLane::Stress), false) => {
+                return Err(error(
+                    &format!("{key}.lane"),
+                    "the stress lane runs its tests alone on the machine: a `lane = \"stress\"` group needs \
+                     `stress = true`"
+                        .into(),
+                ));
+            }
+            (None, false) => Lane::Plain,
+        };
+        let cpus = match raw.cpus {
+            None => 1,
+            Some(0) => return Err(error(&format!("{key}.cpus"), "must be at least 1".into())),
+            Some(n) if lane != Lane::Stress => {
+                return Err(error(
+                    &format!("{key}.cpus"),
+                    format!(
+                        "only a stress-lane group needs free CPUs (this group's lane is {}); `cpus = {n}` would \
+                         mean nothing here",
+                        lane.as_str()
+                    ),
+                ));
+            }
+            Some(n) => n,
+        };
         let visibility = raw.visibility.unwrap_or(if grading_only.contains(&raw.target) {
             Visibility::AfterPublished
         } else {
@@ -166,6 +213,8 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             repeat: raw.repeat.unwrap_or(if raw.stress { DEFAULT_STRESS_REPEAT } else { 1 }),
             rounds: raw.rounds,
             timeout: group_timeout,
+            lane,
+            cpus,
             visibility,
         });
     }
@@ -251,6 +300,37 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("groups[0].target") && err.contains("no test target `nope`"), "{err}");
+    }
+
+    #[test]
+    fn lanes_default_from_stress_and_cpus_belong_to_the_stress_lane() {
+        let meta = parse_json(json!({
+            "title": "Race",
+            "groups": [
+                { "name": "B", "target": "behaviour", "points": 8 },
+                { "name": "S", "target": "stress", "points": 10, "stress": true, "cpus": 2 },
+                { "name": "L", "target": "behaviour", "tests": ["x"], "points": 2, "lane": "controlled" }
+            ]
+        }))
+        .unwrap();
+        let lanes: Vec<(Lane, u32)> = meta.groups.iter().map(|g| (g.lane, g.cpus)).collect();
+        assert_eq!(lanes, [(Lane::Plain, 1), (Lane::Stress, 2), (Lane::Controlled, 1)]);
+
+        let one = |group: serde_json::Value| {
+            parse_json(json!({ "title": "Race", "groups": [group] })).map(|_| ()).unwrap_err().to_string()
+        };
+        let err = one(json!({ "name": "B", "target": "behaviour", "points": 20, "lane": "plain" }));
+        assert!(err.contains("groups[0]") && err.contains("plain"), "{err}");
+        let err = one(json!({ "name": "B", "target": "behaviour", "points": 20, "lane": "stress" }));
+        assert!(err.contains("groups[0].lane") && err.contains("stress = true"), "{err}");
+        let err = one(json!({ "name": "B", "target": "behaviour", "points": 20, "cpus": 2 }));
+        assert!(err.contains("groups[0].cpus") && err.contains("lane is plain"), "{err}");
+        let err = one(json!({ "name": "B", "target": "behaviour", "points": 20, "lane": "controlled", "cpus": 2 }));
+        assert!(err.contains("groups[0].cpus") && err.contains("controlled"), "{err}");
+        let err = one(json!({ "name": "S", "target": "stress", "points": 20, "stress": true, "cpus": 0 }));
+        assert!(err.contains("groups[0].cpus") && err.contains("at least 1"), "{err}");
+        let err = one(json!({ "name": "S", "target": "stress", "points": 20, "stress": true, "cpus": "2" }));
+        assert!(err.contains("groups[0]") && err.contains("invalid type"), "{err}");
     }
 
     #[test]

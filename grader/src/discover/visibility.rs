@@ -41,6 +41,8 @@ mod tests {
             rounds: None,
             timeout: None,
             visibility,
+            lane: crate::scorecard::Lane::Plain,
+            cpus: 1,
         }
     }
 
@@ -79,6 +81,7 @@ mod tests {
             status: ExerciseStatus::Passed,
             message: None,
             tests: vec![test("open"), test("later"), test("unknown")],
+            lanes: Vec::new(),
         }];
         apply(&[exercise], &mut cards);
         let visibility: Vec<Option<Visibility>> = cards[0].tests.iter().map(|t| t.visibility).collect();

@@ -102,13 +102,13 @@ fn visibility(entry: &Entry) -> Visibility {
     }
 }
 
-/// The exercise, the group and the lane (`stress`, or `plain` for a test
-/// run once per grading) of an entry.
+/// The exercise, the group and the lane (`stress`, `controlled` or `plain`,
+/// from the test card) of an entry.
 fn tags(entry: &Entry) -> Vec<String> {
     let mut tags = vec![entry.exercise().id.clone()];
     if let Entry::Test(_, test) = entry {
         tags.push(format!("group: {}", test.group));
-        tags.push(format!("lane: {}", if test.stress { "stress" } else { "plain" }));
+        tags.push(format!("lane: {}", test.lane.as_str()));
     }
     tags
 }

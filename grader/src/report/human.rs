@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::scorecard::{ExerciseStatus, Scorecard, TestStatus};
+use crate::scorecard::{ExerciseStatus, LaneStatus, Scorecard, TestStatus};
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const RED: Style = AnsiColor::Red.on_default();
@@ -41,6 +41,10 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
         if let Some(message) = &exercise.message {
             write_message(out, message, "    ")?;
         }
+        for lane in exercise.lanes.iter().filter(|l| l.status == LaneStatus::CouldNotRun) {
+            let reason = lane.reason.as_deref().unwrap_or("no reason given");
+            writeln!(out, "    {YELLOW}{} lane could not run{YELLOW:#}: {}", lane.lane.as_str(), first_line(reason))?;
+        }
         for test in &exercise.tests {
             let (mark, style) = match test.status {
                 TestStatus::Passed => ("ok  ", GREEN),
@@ -62,7 +66,13 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
             if let Some(message) = &test.message {
                 write_message(out, message, "       ")?;
             }
-            if let Some(replay) = &test.replay {
+            if let Some(counterexample) = &test.counterexample {
+                // The whole counterexample: it is what the student needs to
+                // see the bug, and it is bounded (report::counterexample).
+                for line in super::counterexample::text(counterexample).lines() {
+                    writeln!(out, "       {line}")?;
+                }
+            } else if let Some(replay) = &test.replay {
                 writeln!(out, "       {DIM}replay: {replay}{DIM:#}")?;
             }
         }
@@ -91,6 +101,10 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
         points(card.max_score),
         card.duration_secs
     )
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
 }
 
 fn write_message(out: &mut impl Write, message: &str, indent: &str) -> std::io::Result<()> {

@@ -11,6 +11,7 @@
 pub mod canvas;
 pub mod classroom;
 pub mod classroom50;
+pub mod counterexample;
 pub mod csv;
 pub mod dashboard;
 pub(crate) mod entry;

@@ -18,6 +18,8 @@ use std::time::Duration;
 use process::{Exit, ProcessResult, ProcessSpec};
 use slots::Slots;
 
+use crate::scorecard::Counterexample;
+
 /// Output kept per run: enough for any failure report, bounded whatever a
 /// test prints.
 pub const OUTPUT_CAP: usize = 64 * 1024;
@@ -31,6 +33,14 @@ pub const ROUNDS_ENV: &str = "STRESS_ROUNDS";
 /// Starts the line by which a passing test says that it could not look for
 /// its bug properly (the course's `testkit::inconclusive`).
 pub const INCONCLUSIVE_MARKER: &str = "testkit: inconclusive run:";
+/// Starts the line by which a passing controlled-lane test says that the
+/// model checker could not model this submission (`testkit`'s lane).
+pub const LANE_UNAVAILABLE_MARKER: &str = "testkit: lane unavailable:";
+/// Starts the line on which a failing controlled-lane test prints its
+/// counterexample as one line of JSON (`scorecard::Counterexample`).
+pub const COUNTEREXAMPLE_MARKER: &str = "testkit: counterexample:";
+/// The longest counterexample line read; a longer one is ignored.
+const MAX_COUNTEREXAMPLE_CHARS: usize = 32 * 1024;
 /// How many times an inconclusive run is tried in all before the grading
 /// reports an infrastructure error.
 pub const INCONCLUSIVE_ATTEMPTS: u32 = 3;
@@ -62,6 +72,11 @@ pub enum RunOutcome {
     /// The test passed but said it could not look for its bug properly (a
     /// starved machine): neither a pass nor the student's failure.
     Inconclusive,
+    /// The test passed but said its lane could not model the submission
+    /// (the controlled lane's limits): never a pass by itself, never a
+    /// penalty; the exercise's other lane decides. Not retried: it does
+    /// not depend on the machine.
+    LaneUnavailable,
 }
 
 /// What happened in one run of one test. Scoring reads only these.
@@ -77,6 +92,8 @@ pub struct RunRecord {
     /// `STRESS_SEED` of the run.
     pub seed: u64,
     pub duration: Duration,
+    /// The counterexample a failing run printed, if any.
+    pub counterexample: Option<Counterexample>,
 }
 
 /// Where and how test processes run.
@@ -168,6 +185,7 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
         message: Some(message),
         seed,
         duration: Duration::ZERO,
+        counterexample: None,
     };
     let private = match PrivateDir::create(&sandbox.scratch) {
         Ok(dir) => dir,
@@ -202,6 +220,7 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
     };
     let sentinel_reached = fs::read(&sentinel_file).is_ok_and(|content| content == nonce.as_bytes());
     let (outcome, message) = interpret(&case.name, &result, sentinel_reached, case.timeout);
+    let counterexample = (outcome == RunOutcome::Failed).then(|| counterexample(&result.output.text())).flatten();
     RunRecord {
         exercise: case.exercise.clone(),
         test: case.name.clone(),
@@ -210,6 +229,7 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
         message,
         seed,
         duration: result.duration,
+        counterexample,
     }
 }
 
@@ -303,16 +323,32 @@ pub fn interpret(
         Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => {
             (RunOutcome::Failed, Some(format!("the test executable has no test named `{test}`")))
         }
-        // The marker (anywhere in a line: it may follow libtest's "test name
-        // ... ") can only turn a pass into a rerun, never a failure into a
-        // pass, so code under test gains nothing by printing it.
-        Exit::Code(0) if sentinel_reached => match output.lines().find_map(|l| l.split_once(INCONCLUSIVE_MARKER)) {
-            Some((_, reason)) => (
-                RunOutcome::Inconclusive,
-                Some(format!("inconclusive run (the machine was too busy): {}", truncate_chars(reason.trim(), 500))),
-            ),
-            None => (RunOutcome::Passed, None),
-        },
+        // The markers (anywhere in a line: they may follow libtest's "test
+        // name ... ") can only turn a pass into something worse, never a
+        // failure into a pass, so code under test gains nothing by printing
+        // them. A lane that cannot model the submission is said first: it
+        // does not depend on the machine, and retrying it would not help.
+        Exit::Code(0) if sentinel_reached => {
+            if let Some((_, reason)) = output.lines().find_map(|l| l.split_once(LANE_UNAVAILABLE_MARKER)) {
+                (
+                    RunOutcome::LaneUnavailable,
+                    Some(format!(
+                        "this lane could not run: {} (a limit of the model checker, never a penalty)",
+                        truncate_chars(reason.trim(), 500)
+                    )),
+                )
+            } else if let Some((_, reason)) = output.lines().find_map(|l| l.split_once(INCONCLUSIVE_MARKER)) {
+                (
+                    RunOutcome::Inconclusive,
+                    Some(format!(
+                        "inconclusive run (the machine was too busy): {}",
+                        truncate_chars(reason.trim(), 500)
+                    )),
+                )
+            } else {
+                (RunOutcome::Passed, None)
+            }
+        }
         Exit::Code(0) => (
             RunOutcome::Failed,
             Some(
@@ -344,6 +380,20 @@ pub fn interpret(
             (RunOutcome::Failed, Some(message))
         }
     }
+}
+
+/// The counterexample a failing run printed: the last well-formed
+/// `testkit: counterexample: <json>` line. It only explains a failure the
+/// exit status already proved, so a malformed or oversized line is simply
+/// left out.
+pub fn counterexample(output: &str) -> Option<Counterexample> {
+    output
+        .lines()
+        .filter_map(|line| line.split_once(COUNTEREXAMPLE_MARKER))
+        .map(|(_, json)| json.trim())
+        .filter(|json| json.len() <= MAX_COUNTEREXAMPLE_CHARS)
+        .filter_map(|json| serde_json::from_str::<Counterexample>(json).ok())
+        .next_back()
 }
 
 fn describe_exit(exit: Exit) -> String {
@@ -477,5 +527,40 @@ mod tests {
         let failed = format!("{INCONCLUSIVE_MARKER} t\n{FAILED_RUN}");
         assert_eq!(interpret("two_withdrawals", &result(Exit::Code(101), &failed), true, limit).0, RunOutcome::Failed);
         assert_eq!(interpret("t", &result(Exit::Code(0), &marker), false, limit).0, RunOutcome::Failed);
+    }
+
+    #[test]
+    fn the_lane_unavailable_marker_turns_a_pass_into_could_not_run_and_never_a_failure_into_a_pass() {
+        let limit = Duration::from_secs(30);
+        let marker = format!(
+            "\nrunning 2 tests\ntest t ... {LANE_UNAVAILABLE_MARKER} the rewrite cannot handle `static mut`\nok\n"
+        );
+        let (outcome, message) = interpret("t", &result(Exit::Code(0), &marker), true, limit);
+        assert_eq!(outcome, RunOutcome::LaneUnavailable);
+        let message = message.unwrap();
+        assert!(message.contains("could not run") && message.contains("static mut"), "{message}");
+        // Both markers: the lane's is the one that holds (no reruns).
+        let both = format!("{INCONCLUSIVE_MARKER} busy\n{marker}");
+        assert_eq!(interpret("t", &result(Exit::Code(0), &both), true, limit).0, RunOutcome::LaneUnavailable);
+        let failed = format!("{LANE_UNAVAILABLE_MARKER} x\n{FAILED_RUN}");
+        assert_eq!(interpret("two_withdrawals", &result(Exit::Code(101), &failed), true, limit).0, RunOutcome::Failed);
+        assert_eq!(interpret("t", &result(Exit::Code(0), &marker), false, limit).0, RunOutcome::Failed);
+    }
+
+    #[test]
+    fn the_last_well_formed_counterexample_line_is_read() {
+        let good = r#"{"scenario":["thread 1: withdraw(600)","thread 2: withdraw(600)"],"observed":["thread 1: Ok(400)","thread 2: Ok(400)"],"explanation":"in any order one withdrawal fails","steps":[{"thread":"thread 1","operation":"load","file":"src/lib.rs","line":12,"source":"let b = self.balance.load();"}],"replay":"STRESS_SEED=7 cargo test -p exercise-1 --test lane -- lane_scenarios_are_linearizable --exact"}"#;
+        let output = format!(
+            "{COUNTEREXAMPLE_MARKER} {{not json}}\ntest t ... {COUNTEREXAMPLE_MARKER} {good}\n{COUNTEREXAMPLE_MARKER} {{\"scenario\":[]}}\n{FAILED_RUN}"
+        );
+        let found = counterexample(&output).expect("the good line is read");
+        assert_eq!(found.steps[0].line, 12);
+        assert_eq!(found.scenario.len(), 2);
+        assert!(found.replay.starts_with("STRESS_SEED=7"));
+        assert_eq!(counterexample(FAILED_RUN), None);
+        let extra = format!("{COUNTEREXAMPLE_MARKER} {}", good.replacen('{', r#"{"schedule":"0a1b","#, 1));
+        assert_eq!(counterexample(&extra), Some(found.clone()), "a field beyond the agreed ones is dropped");
+        let huge = format!("{COUNTEREXAMPLE_MARKER} {}", good.replace("load", &"x".repeat(MAX_COUNTEREXAMPLE_CHARS)));
+        assert_eq!(counterexample(&huge), None);
     }
 }
