@@ -151,7 +151,16 @@ fn the_dashboard_and_a_feedback_page_render_the_scorecards_numbers_in_chromium()
     let bob = scorecard(&out, "lab-bob");
     assert_eq!(visit.probe["total"], points(&bob["score"]).as_str(), "{:#}", visit.probe);
     assert!(visit.probe["messages"].as_array().unwrap().iter().all(|m| m == "this submission panics on purpose"));
-    assert!(visit.probe["diagnosis"].as_u64().unwrap() > 0, "{:#}", visit.probe);
+    // One diagnosis section per test whose scorecard holds a counterexample
+    // or a hang diagnosis, and none where it holds neither.
+    let diagnosed = bob["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["tests"].as_array().unwrap())
+        .filter(|t| !t["counterexample"].is_null() || !t["hang"].is_null())
+        .count();
+    assert_eq!(visit.probe["diagnosis"].as_u64().unwrap(), diagnosed as u64, "{:#}", visit.probe);
     assert!(visit.probe["title"].as_str().unwrap().contains("Bob Babbage"), "{:#}", visit.probe);
     let markdown = fs::read_to_string(out.join("lab-bob.md")).unwrap();
     assert!(markdown.contains("# Feedback: Bob Babbage (lab-bob)") && markdown.contains("this submission panics"));

@@ -101,13 +101,17 @@ impl Entry<'_> {
     /// failure, and the command that replays it.
     pub(crate) fn detail(&self) -> String {
         match self {
-            Entry::Test(_, test) if test.status == TestStatus::Passed => {
-                format!("passed all {} runs", test.runs)
-            }
+            Entry::Test(_, test) if test.status == TestStatus::Passed => match test.decided_by {
+                // A test the other lane decided (a stress test on one CPU) has no runs of its own.
+                Some(lane) if lane != test.lane => format!("passed: decided by the {} lane", lane.as_str()),
+                _ => format!("passed all {} runs", test.runs),
+            },
             Entry::Test(_, test) => {
                 let mut text = format!("{}: ", test.status.as_str());
                 text.push_str(test.message.as_deref().unwrap_or("no message"));
-                if let Some(replay) = &test.replay {
+                if let Some(counterexample) = &test.counterexample {
+                    let _ = write!(text, "\n\n{}", super::counterexample::text(counterexample));
+                } else if let Some(replay) = &test.replay {
                     let _ = write!(text, "\n\nreplay: {replay}");
                 }
                 text

@@ -179,21 +179,32 @@ pub fn html(card: &Scorecard, name: &str, student: Option<&Student>) -> String {
     html::document(&format!("Feedback: {title}"), &body)
 }
 
-/// Where a test's counterexample interleaving and hang diagnosis render.
-///
-/// MERGE: `TestCard.counterexample` (report/counterexample.rs) and
-/// `TestCard.hang` (report/hang.rs) are added by other branches; the lead
-/// renders them here (HTML-escaped) and in [`diagnosis_markdown`]. Until
-/// then the section is an empty, marked placeholder, so a page never
-/// claims a diagnosis it does not have.
-fn diagnosis_html(_test: &TestCard) -> String {
-    "<section class=\"diagnosis\" data-diagnosis><!-- counterexample and hang diagnosis render here --></section>"
-        .to_string()
+/// Where a test's counterexample interleaving and hang diagnosis render:
+/// whatever of the two the scorecard holds, HTML-escaped; nothing at all
+/// when it holds neither, so a page never claims a diagnosis it lacks.
+fn diagnosis_html(test: &TestCard) -> String {
+    let mut parts = Vec::new();
+    if let Some(counterexample) = &test.counterexample {
+        parts.push(format!(
+            "<h4>Counterexample (controlled scheduling)</h4><pre>{}</pre>",
+            escape(&super::counterexample::text(counterexample))
+        ));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("<section class=\"diagnosis\" data-diagnosis>{}</section>", parts.join(""))
 }
 
 /// The Markdown twin of [`diagnosis_html`]; see there.
-fn diagnosis_markdown(_test: &TestCard) -> String {
-    String::from("<!-- counterexample and hang diagnosis render here -->\n")
+fn diagnosis_markdown(test: &TestCard) -> String {
+    let mut out = String::new();
+    if let Some(counterexample) = &test.counterexample {
+        out.push_str("Counterexample (controlled scheduling):\n\n");
+        out.push_str(&super::counterexample::markdown(counterexample));
+        out.push('\n');
+    }
+    out
 }
 
 /// `text` as a fenced Markdown code block whose fence no line of `text`
