@@ -80,7 +80,17 @@ impl Grader {
             }
             plan.state = match executables.get(&exercise.id) {
                 Some(BuildOutcome::Built(binaries)) => match self.plan_tests(exercise, binaries, &sandbox) {
-                    Ok((planned, exercise_cases)) => {
+                    Ok((planned, mut exercise_cases)) => {
+                        // A hang diagnosis quotes the submission's own lines.
+                        let sources = ready.iter().find(|(e, _, _)| e.id == exercise.id).and_then(|(_, src, _)| {
+                            Some(testkit::hang::Sources {
+                                recorded_dir: exercise.relative_dir.to_string_lossy().into_owned(),
+                                read_dir: src.parent()?.to_path_buf(),
+                            })
+                        });
+                        for case in &mut exercise_cases {
+                            case.sources = sources.clone();
+                        }
                         cases.extend(exercise_cases);
                         PlanState::Ready(planned)
                     }
@@ -214,6 +224,7 @@ impl Grader {
                 timeout: self.run.timeout.or(group.timeout).unwrap_or(grading.timeout),
                 rounds: group.rounds,
                 env: grading.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                sources: None,
             });
         }
         Ok((planned, cases))

@@ -122,6 +122,9 @@ fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCa
         failing_seed,
         replay,
         max_run_secs: round2(runs.iter().map(|r| r.duration.as_secs_f64()).fold(0.0, f64::max)),
+        // The reported run's diagnosis, else the first one taken (a test is
+        // diagnosed once per grading, maybe in another failing run).
+        hang: reported.and_then(|r| r.hang.clone()).or_else(|| runs.iter().find_map(|r| r.hang.clone())),
     }
 }
 
@@ -157,6 +160,7 @@ mod tests {
             message: (outcome != RunOutcome::Passed).then(|| format!("{test} broke")),
             seed: 40 + u64::from(run),
             duration: Duration::from_millis(3),
+            hang: None,
         }
     }
 

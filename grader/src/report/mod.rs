@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod formats;
+pub mod hang;
 pub mod human;
 pub mod json;
 pub mod progress;
