@@ -432,14 +432,26 @@ pub fn source_line(dir: &Path, file: &str, line: u32) -> String {
         Ok(meta) if meta.is_file() && meta.len() < 4 * 1024 * 1024 => {}
         _ => return String::new(),
     }
-    std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|text| text.lines().nth((line as usize).saturating_sub(1)).map(clip))
-        .unwrap_or_default()
+    let Ok(text) = std::fs::read_to_string(&path) else { return String::new() };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(index) = (line as usize).checked_sub(1).filter(|&i| i < lines.len()) else { return String::new() };
+    // A method chain split over lines (`.wait(state)`) reads better with
+    // the lines it continues: up to three.
+    let mut start = index;
+    while start > 0 && index - start < 3 && lines[start].trim_start().starts_with('.') {
+        start -= 1;
+    }
+    clip(&lines[start..=index].iter().map(|l| l.trim()).collect::<String>())
 }
 
 /// What a thread is blocked in, from its frames (innermost first).
 fn blocking_call(frames: &[(String, String, u32)]) -> Option<(&'static str, bool)> {
+    if frames.iter().any(|(function, _, _)| function.contains("SpinBarrier")) {
+        return Some((
+            "spinning at the test's start line, waiting for the other threads (testkit::SpinBarrier)",
+            false,
+        ));
+    }
     for (function, file, _) in frames {
         let f = function.as_str();
         let in_file = |part: &str| file.contains(part);
@@ -648,7 +660,7 @@ fn build_report(
         let futex = now.syscall.filter(|(n, _)| is_futex(*n)).map(|(_, address)| address);
         let waiting_in_kernel = now.wchan.contains("futex") || futex.is_some();
         let (mut state, lock_wait) = match blocked {
-            Some((words, lock)) if !used_cpu => (words.to_string(), lock),
+            Some((words, lock)) if !used_cpu || words.starts_with("spinning") => (words.to_string(), lock),
             Some((words, _)) => (format!("running (it used CPU time between two samples; seen in {words})"), false),
             None if used_cpu || now.state == 'R' => {
                 ("running (it used CPU time between two samples: an endless loop or a spin)".to_string(), false)
