@@ -147,6 +147,59 @@ mod tests {
         assert!(marker_in("no marker here").is_none());
     }
 
+    use crate::run::process::{self, ProcessSpec};
+    use std::time::{Duration, Instant};
+
+    fn shell(script: &str, timeout: Duration, diagnosis: &Diagnosis) -> process::ProcessResult {
+        process::run(&ProcessSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into()), (ACK_ENV.into(), diagnosis.ack_file.clone().into())],
+            cwd: std::env::temp_dir(),
+            timeout,
+            output_cap: 64 * 1024,
+            memory_limit: None,
+            diagnosis: Some(diagnosis.clone()),
+        })
+        .unwrap()
+    }
+
+    fn diagnosis(dir: &std::path::Path) -> Diagnosis {
+        Diagnosis { sources: None, ack_file: dir.join("ack"), budget: Arc::new(AtomicBool::new(true)) }
+    }
+
+    #[test]
+    fn a_marker_is_diagnosed_and_acknowledged_while_the_test_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let diagnosis = diagnosis(dir.path());
+        // Stands for a stalled watchdog: the marker, then a wait for the ack.
+        let script = r#"printf 'test t ... testkit: hang: {"threads":[{"tid":1,"name":"w","call":"pop()"}]}
+';
+            while [ ! -e "$TESTKIT_HANG_ACK" ]; do sleep 0.02; done; exit 101"#;
+        let started = Instant::now();
+        let result = shell(script, Duration::from_secs(30), &diagnosis);
+        assert_eq!(result.exit, process::Exit::Code(101));
+        assert!(started.elapsed() < Duration::from_secs(15), "waited {:?}", started.elapsed());
+        let hang = result.hang.expect("a diagnosis");
+        assert!(["gdb", "proc"].contains(&hang.mechanism.as_str()), "{hang:?}");
+        // Once per test: the next hung run is only acknowledged.
+        std::fs::remove_file(&diagnosis.ack_file).unwrap();
+        let again = shell(script, Duration::from_secs(30), &diagnosis);
+        assert_eq!(again.exit, process::Exit::Code(101));
+        assert!(again.hang.is_none());
+    }
+
+    #[test]
+    fn a_time_limit_is_diagnosed_before_the_kill_and_a_normal_run_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = shell("sleep 60", Duration::from_millis(300), &diagnosis(dir.path()));
+        assert_eq!(result.exit, process::Exit::TimedOut);
+        let hang = result.hang.expect("a diagnosis at the time limit");
+        assert!(!hang.threads.is_empty() || hang.note.is_some(), "{hang:?}");
+        let quick = shell("echo fine", Duration::from_secs(10), &diagnosis(dir.path()));
+        assert!(quick.hang.is_none());
+    }
+
     #[test]
     fn the_budget_is_taken_once() {
         let diagnosis = Diagnosis { sources: None, ack_file: PathBuf::new(), budget: Arc::new(AtomicBool::new(true)) };
