@@ -541,12 +541,37 @@ fn is_futex(number: i64) -> bool {
 }
 
 /// Runs gdb on `pid` with a time cap; its output, or why it could not look.
+///
+/// gdb writes to files, never to a pipe: when a process looks at itself
+/// (the watchdog), gdb stops every thread of it, the readers of a pipe
+/// included, and a full pipe would stop gdb in turn (measured: a stress
+/// test's 40-frame stacks outgrow a pipe). For the same reason the cap is
+/// enforced by coreutils' `timeout` around gdb where it exists, not only by
+/// this process, which gdb may be holding still.
 #[cfg(target_os = "linux")]
 fn run_gdb(pid: u32, cap: Duration) -> Result<String, String> {
-    use std::io::Read;
     use std::process::{Command, Stdio};
     let gdb = find_on_path("gdb").ok_or_else(|| "no debugger: gdb is not on PATH".to_string())?;
-    let mut child = Command::new(gdb)
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let base = std::env::temp_dir().join(format!("testkit-gdb-{}-{pid}-{stamp}", std::process::id()));
+    let (out_path, err_path) = (base.with_extension("out"), base.with_extension("err"));
+    let create = |path: &Path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| format!("gdb's output file {} could not be created: {e}", path.display()))
+    };
+    let (out_file, err_file) = (create(&out_path)?, create(&err_path)?);
+    let mut command = match find_on_path("timeout") {
+        Some(timeout) => {
+            let mut command = Command::new(timeout);
+            command.args(["-s", "KILL", &format!("{}", cap.as_secs().max(1))]).arg(&gdb);
+            command
+        }
+        None => Command::new(&gdb),
+    };
+    command
         // No init files, no auto-loaded scripts: a test binary may embed gdb
         // scripts (`#![debugger_visualizer]`), which must never run here.
         .args(["-batch", "-nx", "-nh"])
@@ -556,42 +581,43 @@ fn run_gdb(pid: u32, cap: Duration) -> Result<String, String> {
         .arg(pid.to_string())
         .args(["-ex", "thread apply all bt 40"])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("gdb could not be started: {e}"))?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = (&mut stdout).take(2 * 1024 * 1024).read_to_string(&mut text);
-        text
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = (&mut stderr).take(64 * 1024).read_to_string(&mut text);
-        text
-    });
-    let started = std::time::Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < cap => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("gdb took longer than {} s and was stopped", cap.as_secs()));
+        .stdout(Stdio::from(out_file))
+        .stderr(Stdio::from(err_file));
+    let result = (|| {
+        let mut child = command.spawn().map_err(|e| format!("gdb could not be started: {e}"))?;
+        let started = std::time::Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if started.elapsed() < cap + Duration::from_secs(1) => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("gdb took longer than {} s and was stopped", cap.as_secs()));
+                }
             }
         }
-    }
-    let out = reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
+        let read = |path: &Path| {
+            use std::io::Read;
+            let mut text = String::new();
+            if let Ok(file) = std::fs::File::open(path) {
+                let _ = file.take(2 * 1024 * 1024).read_to_string(&mut text);
+            }
+            text
+        };
+        Ok((read(&out_path), read(&err_path)))
+    })();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    let (out, err) = result?;
     if !out.contains("(LWP ") {
         let why = err
             .lines()
             .chain(out.lines())
             .find(|l| l.contains("ptrace") || l.contains("not permitted") || l.contains("Could not attach"))
-            .unwrap_or("it printed no threads")
+            .unwrap_or("it printed no threads (it may have been stopped at its time cap)")
             .trim()
             .to_string();
         return Err(format!("gdb could not attach ({why})"));

@@ -294,24 +294,27 @@ where
         let partner = {
             let (barrier, act, input_slot, output_slot) =
                 (barrier.clone(), act.clone(), input_slot.clone(), output_slot.clone());
-            thread::spawn(move || {
-                let _abandon = AbandonOnDrop(barrier.clone());
-                // Labelled once, not every round: a label costs time the race needs.
-                testkit::hang::doing("thread 1's part of each round");
-                loop {
-                    if !barrier.wait() {
-                        return;
+            thread::Builder::new()
+                .name("round thread 1".into())
+                .spawn(move || {
+                    let _abandon = AbandonOnDrop(barrier.clone());
+                    // Labelled once, not every round: a label costs time the race needs.
+                    testkit::hang::doing("thread 1's part of each round");
+                    loop {
+                        if !barrier.wait() {
+                            return;
+                        }
+                        let input = input_slot.lock().unwrap().clone().expect("a round without input");
+                        let outcome =
+                            catch_unwind(AssertUnwindSafe(|| act(1, &input))).map_err(|panic| panic_message(&*panic));
+                        let failed = outcome.is_err();
+                        *output_slot.lock().unwrap() = Some(outcome);
+                        if failed || !barrier.wait() {
+                            return;
+                        }
                     }
-                    let input = input_slot.lock().unwrap().clone().expect("a round without input");
-                    let outcome =
-                        catch_unwind(AssertUnwindSafe(|| act(1, &input))).map_err(|panic| panic_message(&*panic));
-                    let failed = outcome.is_err();
-                    *output_slot.lock().unwrap() = Some(outcome);
-                    if failed || !barrier.wait() {
-                        return;
-                    }
-                }
-            })
+                })
+                .expect("could not start the partner thread")
         };
         let _abandon = AbandonOnDrop(barrier.clone());
         testkit::hang::doing("thread 0's part of each round");
