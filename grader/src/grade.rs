@@ -93,7 +93,17 @@ impl Grader {
             plan.state = match executables.get(&exercise.id) {
                 Some(BuildOutcome::Built { executables, failed_targets }) => {
                     match plan::plan_tests(exercise, executables, failed_targets, &settings) {
-                        Ok((planned, exercise_cases)) => {
+                        Ok((planned, mut exercise_cases)) => {
+                            // A hang diagnosis quotes the submission's own lines.
+                            let sources = ready.iter().find(|(e, _, _)| e.id == exercise.id).and_then(|(_, src, _)| {
+                                Some(testkit::hang::Sources {
+                                    recorded_dir: exercise.relative_dir.to_string_lossy().into_owned(),
+                                    read_dir: src.parent()?.to_path_buf(),
+                                })
+                            });
+                            for case in &mut exercise_cases {
+                                case.sources = sources.clone();
+                            }
                             cases.extend(exercise_cases);
                             PlanState::Ready(planned)
                         }

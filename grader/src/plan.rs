@@ -138,6 +138,7 @@ pub fn plan_tests(
                 timeout: settings.timeout.or(group.timeout).unwrap_or(grading.timeout),
                 rounds: group.rounds,
                 env: grading.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                sources: None,
             });
         }
         planned.push(PlannedTest {

@@ -239,6 +239,9 @@ fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCa
         failed_runs: failed_runs(runs),
         // Filled from the group's metadata by grade.rs (discover::visibility).
         visibility: None,
+        // The reported run's diagnosis, else the first one taken (a test is
+        // diagnosed once per grading, maybe in another failing run).
+        hang: reported.and_then(|r| r.hang.clone()).or_else(|| runs.iter().find_map(|r| r.hang.clone())),
     }
 }
 
@@ -327,6 +330,7 @@ mod tests {
             seed: 40 + u64::from(run),
             duration: Duration::from_millis(3),
             counterexample: None,
+            hang: None,
         }
     }
 

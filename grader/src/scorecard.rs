@@ -212,6 +212,10 @@ pub struct TestCard {
     /// `visibility`; `None` (the default) is `visible`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
+    /// Where each thread waited when a run of this test hung (the first
+    /// hung run that was diagnosed); `null` when no run hung.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hang: Option<Hang>,
 }
 
 fn plain_lane() -> Lane {
@@ -259,6 +263,43 @@ impl Visibility {
             Visibility::AfterPublished => "after_published",
         }
     }
+}
+
+/// A hung run's threads, in the student's terms: taken when the test's
+/// watchdog declared a stall or at the time limit, before anything was
+/// killed (`run::diagnose`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hang {
+    /// How the threads were seen: `gdb` (stacks), `proc` (states only, no
+    /// debugger could attach), `labels` (only what the test recorded), `none`.
+    pub mechanism: String,
+    pub threads: Vec<HangThread>,
+    /// The lock cycle, one thread per line, when one was seen.
+    pub deadlock: Option<Vec<String>>,
+    /// Why something is missing (no debugger, threads left out).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HangThread {
+    pub name: String,
+    /// The call the test says the thread was making: `transfer(0, 1, 20)`.
+    pub call: Option<String>,
+    /// "blocked on a lock (Mutex::lock)", "waiting on a condition variable
+    /// (Condvar::wait)", "running ..." (told apart by two samples).
+    pub state: String,
+    /// The thread's stack reduced to the submission's `src/`, innermost first.
+    pub frames: Vec<HangFrame>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HangFrame {
+    pub function: String,
+    /// Relative to the exercise: `src/lib.rs`.
+    pub file: String,
+    pub line: u32,
+    /// That line of the submission's source, trimmed.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

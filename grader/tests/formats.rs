@@ -68,6 +68,7 @@ fn test(name: &str, status: TestStatus, max_points: f64) -> TestCard {
             })
             .collect(),
         visibility: None,
+        hang: None,
     }
 }
 

@@ -14,7 +14,12 @@
 //! - [`exclusive`] keeps the stress tests of one test binary from running at
 //!   the same time as each other, so they never oversubscribe the cores;
 //! - [`with_watchdog`] fails a test whose workers stop making progress (a
-//!   deadlock) instead of letting it hang.
+//!   deadlock) instead of letting it hang, and shows where each thread
+//!   waits in the student's own lines ([`hang`]);
+//! - [`panic_message`], [`AbandonOnDrop`] and [`Stress::context`] are the
+//!   small helpers every exercise's tests need.
+
+pub mod hang;
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -110,13 +115,27 @@ impl Stress {
     #[track_caller]
     pub fn fail(&self, round: u64, what: impl Display) -> ! {
         panic!(
-            "{what}\n  (round {} of {}, seed {})\n  replay the same inputs: {}\n  \
-             (a race depends on timing too: if one replay passes, run it a few times)",
+            "{what}\n{}\n  (a race depends on timing too: if one replay passes, run it a few times)",
+            self.context(round)
+        )
+    }
+
+    /// Where a failure happened and how to replay it, as the indented lines
+    /// that follow the description of the bug:
+    /// `  (round N of M, seed S)` and `  replay the same inputs: ...`.
+    pub fn context(&self, round: u64) -> String {
+        format!(
+            "  (round {} of {}, seed {})\n  replay the same inputs: {}",
             round + 1,
             self.rounds,
             self.seed,
             self.replay_command()
         )
+    }
+
+    /// A watchdog's description of a stall: `what` and then [`Stress::context`].
+    pub fn stalled(&self, round: u64, what: impl Display) -> String {
+        format!("{what}\n{}", self.context(round))
     }
 }
 
@@ -214,6 +233,81 @@ impl SpinBarrier {
     }
 }
 
+/// Something that lets every thread waiting on it go, for good.
+pub trait Abandon {
+    fn abandon(&self);
+}
+
+impl Abandon for SpinBarrier {
+    fn abandon(&self) {
+        SpinBarrier::abandon(self);
+    }
+}
+
+impl<T: Abandon + ?Sized> Abandon for Arc<T> {
+    fn abandon(&self) {
+        (**self).abandon();
+    }
+}
+
+impl<T: Abandon + ?Sized> Abandon for &T {
+    fn abandon(&self) {
+        (**self).abandon();
+    }
+}
+
+/// Abandons its barrier when dropped, so that a thread that stops early (a
+/// failed check, a panic, the watchdog) never leaves its partners spinning
+/// forever. Hold one in every thread that waits on the barrier.
+pub struct AbandonOnDrop<B: Abandon>(pub B);
+
+impl<B: Abandon> Drop for AbandonOnDrop<B> {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
+
+/// The message of a caught panic (`&str`, `String` or a watchdog's stall),
+/// or a placeholder for any other payload.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = panic.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(Stalled(message)) = panic.downcast_ref::<Stalled>() {
+        message.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
+/// The payload with which [`with_watchdog`] fails a stalled test. Its panic
+/// is printed as `thread '...' panicked at ...:` and the message, like any
+/// other, but never with a `stack backtrace:` of the watchdog's own thread,
+/// which shows none of the student's code (the message holds the threads
+/// that matter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stalled(pub String);
+
+/// Installs, once, a panic hook that prints a [`Stalled`] panic without a
+/// backtrace and passes every other panic to the hook it replaces.
+fn install_stall_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(Stalled(message)) = info.payload().downcast_ref::<Stalled>() {
+                let name = thread::current().name().unwrap_or("<unnamed>").to_string();
+                let location = info.location().map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()));
+                // eprintln goes to libtest's capture, as the default hook's output does.
+                eprintln!("\nthread '{name}' panicked{}:\n{message}", location.unwrap_or_default());
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// A counter that workers bump to show they are making progress.
 #[derive(Debug, Clone, Default)]
 pub struct Progress(Arc<AtomicU64>);
@@ -238,12 +332,19 @@ impl Progress {
 /// "transfers made no progress for 5 s: threads are waiting on each other's
 /// locks") and leaves the stuck threads behind; they end with the process.
 /// A panic inside `work` is passed on unchanged.
+///
+/// Before it fails, it shows where each thread waits ([`hang`]): in `cargo
+/// test` it attaches gdb to its own process (or reads `/proc` without one)
+/// and adds the threads to the message; under the grader (`TESTKIT_HANG_ACK`
+/// set) it prints its threads' labels after [`hang::HANG_MARKER`] and waits a
+/// bounded moment for the grader, which looks from outside.
 pub fn with_watchdog<R, W, D>(stall: Duration, describe_stall: D, work: W) -> R
 where
     R: Send + 'static,
     W: FnOnce(Progress) -> R + Send + 'static,
     D: FnOnce() -> String,
 {
+    install_stall_hook();
     let progress = Progress::default();
     let (done_tx, done_rx) = mpsc::channel();
     let worker_progress = progress.clone();
@@ -271,11 +372,70 @@ where
                     last_count = count;
                     last_change = Instant::now();
                 } else if last_change.elapsed() >= stall {
-                    panic!("{}", describe_stall());
+                    // Look before the description runs: it may release
+                    // spinning threads (abandon a barrier), which would
+                    // hide where they were.
+                    let diagnosis = diagnose_stall();
+                    let mut message = describe_stall();
+                    if let Some(diagnosis) = diagnosis {
+                        message.push_str("\n\n");
+                        message.push_str(diagnosis.trim_end());
+                    }
+                    std::panic::panic_any(Stalled(message));
                 }
             }
         }
     }
+}
+
+/// Shows where the threads of this stalled process wait: the text to add to
+/// the failure message, if any.
+fn diagnose_stall() -> Option<String> {
+    let me = hang::current_tid();
+    if let Some(ack) = std::env::var_os(hang::ACK_ENV) {
+        // Under the grader: it looks from outside (a confined test cannot).
+        use std::io::Write;
+        let ack = std::path::PathBuf::from(ack);
+        let line = format!("\n{} {}\n", hang::HANG_MARKER, hang::labels_report(&[me]).json());
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        let started = Instant::now();
+        while !ack.exists() && started.elapsed() < hang::ACK_WAIT {
+            thread::sleep(Duration::from_millis(10));
+        }
+        return None;
+    }
+    if cfg!(not(target_os = "linux")) {
+        return Some("(where each thread waits can be shown on Linux only)".into());
+    }
+    hang::allow_ptrace();
+    let sources = std::env::var_os("CARGO_MANIFEST_DIR").map(|dir| {
+        let dir = std::path::PathBuf::from(dir);
+        // The debug info records the crate's folder relative to the
+        // workspace (`exercises/exercise-5`) or absolute; try both.
+        let recorded = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| workspace_relative(&dir, &cwd))
+            .unwrap_or_else(|| dir.to_string_lossy().into_owned());
+        hang::Sources { recorded_dir: recorded, read_dir: dir }
+    });
+    let options = hang::Options { sources, skip_tids: vec![me], labels: hang::labels(), ..hang::Options::default() };
+    let mut report = hang::capture(std::process::id(), &options);
+    if report.threads.iter().all(|t| t.frames.is_empty()) && report.mechanism == "gdb" {
+        // Nothing matched the relative folder: the build recorded absolute paths.
+        if let Some(mut sources) = options.sources.clone() {
+            sources.recorded_dir = sources.read_dir.to_string_lossy().into_owned();
+            report = hang::capture(std::process::id(), &hang::Options { sources: Some(sources), ..options });
+        }
+    }
+    Some(report.text())
+}
+
+/// The crate folder relative to the workspace root, found as the nearest
+/// ancestor of `dir` holding a Cargo.lock (cargo compiles workspace members
+/// with paths relative to it).
+fn workspace_relative(dir: &std::path::Path, _cwd: &std::path::Path) -> Option<String> {
+    let root = dir.ancestors().skip(1).find(|a| a.join("Cargo.lock").is_file())?;
+    dir.strip_prefix(root).ok().map(|p| p.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -345,9 +505,9 @@ mod tests {
                 },
             )
         });
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert_eq!(message, "no progress: deadlock");
-        assert!(started.elapsed() < Duration::from_secs(5));
+        let message = panic_message(&*outcome.unwrap_err());
+        assert!(message.starts_with("no progress: deadlock"), "{message}");
+        assert!(started.elapsed() < Duration::from_secs(15));
     }
 
     #[test]

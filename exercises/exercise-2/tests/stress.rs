@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use exercise_2::{BoundedQueue, parallel_sum};
 use rand::Rng;
-use testkit::{SpinBarrier, StdRng, Stress};
+use testkit::{AbandonOnDrop, SpinBarrier, StdRng, Stress, panic_message};
 
 /// A correct queue finishes a round in microseconds; two seconds without a
 /// finished round means threads are asleep that nobody will wake.
@@ -25,18 +25,6 @@ const LOST_WAKEUP: &str = "the queue made no progress for 2 s: producers and con
      push and pop and nobody wakes them (a lost wakeup). A notify_one went to a thread that \
      could not use it, for example a producer woke another producer because both sides wait \
      on one Condvar, and the thread that could have gone on sleeps forever";
-
-/// Describes a stall: what is wrong, and in which round of which seed, so
-/// that the student can replay it.
-fn stalled_in(stress: &Stress, round: u64, what: &str) -> String {
-    format!(
-        "{what}\n  (stuck in round {} of {}, seed {})\n  replay the same inputs: {}",
-        round + 1,
-        stress.rounds,
-        stress.seed,
-        stress.replay_command()
-    )
-}
 
 /// What the threads of a lined-up test share: the spin barrier, the plan of
 /// the current round, the round number and the first failure any thread saw.
@@ -57,21 +45,12 @@ impl<P> Shared<P> {
     }
 }
 
-/// Abandons the barrier when dropped, so that threads spinning on it stop
-/// when the test ends early (a failure, a panic, the watchdog).
-struct AbandonOnDrop<P>(Arc<Shared<P>>);
-
-impl<P> Drop for AbandonOnDrop<P> {
-    fn drop(&mut self) {
-        self.0.barrier.abandon();
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
-        (Some(text), _) => text.to_string(),
-        (_, Some(text)) => text.clone(),
-        _ => "a panic".to_string(),
+/// Abandoning the shared state abandons its barrier, so that threads
+/// spinning on it stop when the test ends early (a failure, a panic, the
+/// watchdog): see [`AbandonOnDrop`].
+impl<P> testkit::Abandon for Shared<P> {
+    fn abandon(&self) {
+        self.barrier.abandon();
     }
 }
 
@@ -100,7 +79,7 @@ fn lined_up_rounds<P: Send + Sync + 'static>(
         STALL,
         move || {
             let round = on_stall.round.load(Ordering::SeqCst);
-            stalled_in(&stress_on_stall, round, &on_stall.failure().unwrap_or_else(|| stalled.to_string()))
+            stress_on_stall.stalled(round, on_stall.failure().unwrap_or_else(|| stalled.to_string()))
         },
         move |progress| {
             let _release = AbandonOnDrop(shared.clone());
@@ -108,29 +87,36 @@ fn lined_up_rounds<P: Send + Sync + 'static>(
             let helpers: Vec<_> = (1..threads)
                 .map(|index| {
                     let (shared, work) = (shared.clone(), work.clone());
-                    thread::spawn(move || {
-                        // Three waits per round: the plan is ready, start, done.
-                        while shared.barrier.wait() {
-                            let plan = shared.plan.lock().unwrap().clone().expect("a plan for the round");
-                            if !shared.barrier.wait() {
-                                break;
-                            }
-                            match catch_unwind(AssertUnwindSafe(|| work(index, &plan))) {
-                                Ok(Ok(())) => {}
-                                Ok(Err(failure)) => shared.record(failure),
-                                Err(panic) => {
-                                    shared.record(format!("a test thread panicked: {}", panic_message(&*panic)));
-                                    shared.barrier.abandon();
+                    let name = format!("stress thread {index}");
+                    thread::Builder::new()
+                        .name(name)
+                        .spawn(move || {
+                            // Labelled once, not every round: a label costs time the race needs.
+                            testkit::hang::doing(format!("thread {index}'s part of each round"));
+                            // Three waits per round: the plan is ready, start, done.
+                            while shared.barrier.wait() {
+                                let plan = shared.plan.lock().unwrap().clone().expect("a plan for the round");
+                                if !shared.barrier.wait() {
+                                    break;
+                                }
+                                match catch_unwind(AssertUnwindSafe(|| work(index, &plan))) {
+                                    Ok(Ok(())) => {}
+                                    Ok(Err(failure)) => shared.record(failure),
+                                    Err(panic) => {
+                                        shared.record(format!("a test thread panicked: {}", panic_message(&*panic)));
+                                        shared.barrier.abandon();
+                                    }
+                                }
+                                drop(plan);
+                                if !shared.barrier.wait() {
+                                    break;
                                 }
                             }
-                            drop(plan);
-                            if !shared.barrier.wait() {
-                                break;
-                            }
-                        }
-                    })
+                        })
+                        .expect("could not start a test thread")
                 })
                 .collect();
+            testkit::hang::doing("thread 0's part of each round");
             let mut rng = stress.rng();
             for round in 0..stress.rounds {
                 shared.round.store(round, Ordering::SeqCst);
@@ -379,8 +365,7 @@ fn parallel_sum_adds_every_number_exactly_once() {
         STALL,
         || {
             let round = current_round.load(Ordering::SeqCst);
-            stalled_in(
-                &stress,
+            stress.stalled(
                 round,
                 "parallel_sum made no progress for 2 s: its threads wait forever. Either close woke only \
              one of several waiting consumers (it must wake them all), or a notify_one went to a thread \
@@ -393,6 +378,7 @@ fn parallel_sum_adds_every_number_exactly_once() {
             let mut rng = stress.rng();
             for round in 0..stress.rounds {
                 worker_round.store(round, Ordering::SeqCst);
+                testkit::hang::doing(format!("parallel_sum(...) of round {}", round + 1));
                 let producers: Vec<Vec<u64>> = (0..rng.random_range(0..=4))
                     .map(|_| (0..rng.random_range(0..=200)).map(|_| rng.random_range(1..=100)).collect())
                     .collect();

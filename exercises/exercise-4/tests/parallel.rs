@@ -486,14 +486,6 @@ mod pipes {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("<no message>")
-}
-
 /// Says, on the process's real stderr (past libtest's capture, so it shows
 /// even when the test passes), that something could not be checked here.
 fn not_checked_here(what: &str) {
@@ -539,7 +531,7 @@ fn files_are_read_on_several_threads_at_once() {
     let counter_paths = paths.clone();
     thread::spawn(move || {
         let result = panic::catch_unwind(AssertUnwindSafe(|| word_count(&counter_paths)));
-        let _ = done_tx.send(result.map_err(|payload| panic_message(payload.as_ref()).to_string()));
+        let _ = done_tx.send(result.map_err(|payload| testkit::panic_message(payload.as_ref())));
     });
     let outcome = done_rx.recv_timeout(HANG_LIMIT);
     stop.store(true, Ordering::Release);

@@ -18,7 +18,7 @@ use exercise_4::{count_words, word_count};
 use rand::Rng;
 use rand::SeedableRng;
 use rand::seq::IndexedRandom;
-use testkit::{SpinBarrier, StdRng};
+use testkit::{SpinBarrier, StdRng, panic_message};
 
 /// Word pieces that files are made of: shared between files, so that the
 /// same word is counted in several of them, in various cases and scripts.
@@ -63,14 +63,6 @@ fn random_text(rng: &mut StdRng) -> String {
         text.push_str(GLUE.choose(rng).unwrap());
     }
     text
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|message| message.to_string()))
-        .unwrap_or_else(|| "<no message>".to_string())
 }
 
 /// Abandons the barrier if the caller thread unwinds, so that the other

@@ -27,11 +27,7 @@ fn call<P: AsRef<Path> + Sync>(files: &[P], input: &str) -> io::Result<HashMap<S
     match panic::catch_unwind(AssertUnwindSafe(|| word_count(files))) {
         Ok(result) => result,
         Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("<no message>");
+            let message = testkit::panic_message(payload.as_ref());
             panic!(
                 "word_count panicked on {input}: {message}\n(word_count must never panic; a file it \
                  cannot read is reported as an io::Error)"

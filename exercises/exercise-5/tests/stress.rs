@@ -128,16 +128,14 @@ fn opposite_transfers_never_deadlock() {
         {
             let stress = stress.clone();
             move |round| {
-                format!(
-                    "transfers made no progress for {} s: threads are waiting on each other's locks. One \
-                     thread was transferring from account a to b while the other transferred from b to a; \
-                     each holds one account's lock and waits for the other's (a lock-ordering deadlock)\n  \
-                     (round {} of {}, seed {})\n  replay the same inputs: {}",
-                    STALL.as_secs_f64(),
-                    round + 1,
-                    stress.rounds,
-                    stress.seed,
-                    stress.replay_command()
+                stress.stalled(
+                    round,
+                    format!(
+                        "transfers made no progress for {} s: threads are waiting on each other's locks. One \
+                         thread was transferring from account a to b while the other transferred from b to a; \
+                         each holds one account's lock and waits for the other's (a lock-ordering deadlock)",
+                        STALL.as_secs_f64()
+                    ),
                 )
             }
         },
@@ -226,17 +224,15 @@ fn total_is_a_consistent_snapshot() {
         {
             let stress = stress.clone();
             move |round| {
-                format!(
-                    "transfers and total() made no progress for {} s: threads are waiting on each other's \
-                     locks. One thread was taking totals while the other made transfers in both \
-                     directions; each holds a lock the other needs (a lock-ordering deadlock: total and \
-                     transfer must take their locks in the same order)\n  (round {} of {}, seed {})\n  \
-                     replay the same inputs: {}",
-                    STALL.as_secs_f64(),
-                    round + 1,
-                    stress.rounds,
-                    stress.seed,
-                    stress.replay_command()
+                stress.stalled(
+                    round,
+                    format!(
+                        "transfers and total() made no progress for {} s: threads are waiting on each other's \
+                         locks. One thread was taking totals while the other made transfers in both \
+                         directions; each holds a lock the other needs (a lock-ordering deadlock: total and \
+                         transfer must take their locks in the same order)",
+                        STALL.as_secs_f64()
+                    ),
                 )
             }
         },

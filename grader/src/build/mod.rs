@@ -68,6 +68,12 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
         .process_group(0);
     for exercise in exercises {
         command.args(["-p", &exercise.id]);
+        // Line tables for the exercise crates only (not their
+        // dependencies): a hang diagnosis can then name the submission's
+        // file:line (run::diagnose). Cost: BENCHMARKS.md.
+        command
+            .arg("--config")
+            .arg(format!("profile.dev.package.{}.debug=\"line-tables-only\"", toml_key(&exercise.id)));
     }
     let mut child = command.spawn().map_err(|e| GraderError::Toolchain(e.to_string()))?;
     // A build that runs away (a type-level bomb, say) is stopped, with
@@ -183,6 +189,11 @@ fn outcomes(
         outcomes.insert(exercise.id.clone(), outcome);
     }
     outcomes
+}
+
+/// A package name as a TOML key (quoted: names hold dashes).
+fn toml_key(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// The cargo the grader was started with, or the one on `PATH`.

@@ -109,6 +109,9 @@ impl Entry<'_> {
             Entry::Test(_, test) => {
                 let mut text = format!("{}: ", test.status.as_str());
                 text.push_str(test.message.as_deref().unwrap_or("no message"));
+                if let Some(hang) = &test.hang {
+                    let _ = write!(text, "\n\n{}", super::hang::text(hang));
+                }
                 if let Some(counterexample) = &test.counterexample {
                     let _ = write!(text, "\n\n{}", super::counterexample::text(counterexample));
                 } else if let Some(replay) = &test.replay {

@@ -66,6 +66,12 @@ pub fn write_summary(out: &mut impl Write, card: &Scorecard) -> std::io::Result<
             if let Some(message) = &test.message {
                 write_message(out, message, "       ")?;
             }
+            if let Some(hang) = &test.hang {
+                // The whole diagnosis: it is the part a student acts on.
+                for line in super::hang::text(hang).lines() {
+                    writeln!(out, "       {line}")?;
+                }
+            }
             if let Some(counterexample) = &test.counterexample {
                 // The whole counterexample: it is what the student needs to
                 // see the bug, and it is bounded (report::counterexample).

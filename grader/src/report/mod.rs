@@ -18,6 +18,7 @@ pub(crate) mod entry;
 pub mod exercism;
 pub mod formats;
 pub mod gradescope;
+pub mod hang;
 pub mod html;
 pub mod human;
 pub mod json;

@@ -190,6 +190,9 @@ fn diagnosis_html(test: &TestCard) -> String {
             escape(&super::counterexample::text(counterexample))
         ));
     }
+    if let Some(hang) = &test.hang {
+        parts.push(format!("<h4>Where each thread waited</h4><pre>{}</pre>", escape(&super::hang::text(hang))));
+    }
     if parts.is_empty() {
         return String::new();
     }
@@ -202,6 +205,11 @@ fn diagnosis_markdown(test: &TestCard) -> String {
     if let Some(counterexample) = &test.counterexample {
         out.push_str("Counterexample (controlled scheduling):\n\n");
         out.push_str(&super::counterexample::markdown(counterexample));
+        out.push('\n');
+    }
+    if let Some(hang) = &test.hang {
+        out.push_str("Where each thread waited:\n\n");
+        out.push_str(&super::hang::markdown(hang));
         out.push('\n');
     }
     out

@@ -4,6 +4,7 @@
 //! elsewhere, from the records alone.
 
 pub mod canary;
+pub mod diagnose;
 pub mod process;
 pub mod sentinel;
 pub mod slots;
@@ -11,7 +12,8 @@ pub mod slots;
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -61,6 +63,9 @@ pub struct TestCase {
     pub rounds: Option<u64>,
     /// Extra variables from the exercise's metadata.
     pub env: Vec<(String, String)>,
+    /// The submission's sources of this exercise, for a hang diagnosis to
+    /// quote their lines.
+    pub sources: Option<testkit::hang::Sources>,
 }
 
 /// How one run ended.
@@ -94,6 +99,9 @@ pub struct RunRecord {
     pub duration: Duration,
     /// The counterexample a failing run printed, if any.
     pub counterexample: Option<Counterexample>,
+    /// Where each thread waited, if this run hung and was diagnosed; only
+    /// on a run that did not pass.
+    pub hang: Option<crate::scorecard::Hang>,
 }
 
 /// Where and how test processes run.
@@ -133,10 +141,13 @@ pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &
     observer.runs_planned(queue.len());
     let next = Mutex::new(0usize);
     let records = Mutex::new(Vec::with_capacity(queue.len()));
+    // One hang diagnosis per test per grading: later hung runs of the same
+    // test would show the same threads and cost the same seconds.
+    let budgets: Vec<Arc<AtomicBool>> = cases.iter().map(|_| Arc::new(AtomicBool::new(true))).collect();
 
     thread::scope(|scope| {
         for worker in 0..slots.total().min(queue.len()) {
-            let (queue, next, records) = (&queue, &next, &records);
+            let (queue, next, records, budgets) = (&queue, &next, &records, &budgets);
             thread::Builder::new()
                 .name(format!("grader-worker-{worker}"))
                 .spawn_scoped(scope, move || {
@@ -153,12 +164,13 @@ pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &
                         // An inconclusive run is tried again at once, still
                         // holding its slots: the load that starved it may
                         // have passed.
-                        let mut record = run_one(case, run, sandbox);
+                        let budget = &budgets[index];
+                        let mut record = run_one_diagnosed(case, run, sandbox, budget);
                         for _ in 1..INCONCLUSIVE_ATTEMPTS {
                             if record.outcome != RunOutcome::Inconclusive {
                                 break;
                             }
-                            record = run_one(case, run, sandbox);
+                            record = run_one_diagnosed(case, run, sandbox, budget);
                         }
                         observer.run_finished(case, &record);
                         records.lock().expect("records lock").push(((index, run), record));
@@ -175,6 +187,11 @@ pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &
 
 /// Runs one test once, in a fresh process and a fresh private folder.
 pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
+    run_one_diagnosed(case, run, sandbox, &Arc::new(AtomicBool::new(true)))
+}
+
+/// [`run_one`], diagnosing a hang only while `budget` is true (it takes it).
+fn run_one_diagnosed(case: &TestCase, run: u32, sandbox: &Sandbox, budget: &Arc<AtomicBool>) -> RunRecord {
     let seed: u64 = rand::random::<u64>() >> 1;
     let nonce = format!("{:032x}", rand::random::<u128>());
     let failed = |message: String| RunRecord {
@@ -186,6 +203,7 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
         seed,
         duration: Duration::ZERO,
         counterexample: None,
+        hang: None,
     };
     let private = match PrivateDir::create(&sandbox.scratch) {
         Ok(dir) => dir,
@@ -201,6 +219,9 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
     env.push((sentinel::FILE_ENV.into(), sentinel_file.clone().into()));
     env.push((sentinel::NONCE_ENV.into(), nonce.clone().into()));
     env.extend(case.env.iter().map(|(k, v)| (k.into(), v.into())));
+    let ack_file = private.path.join("tmp").join(".testkit-hang-ack");
+    env.push((diagnose::ACK_ENV.into(), ack_file.clone().into()));
+    let diagnosis = diagnose::Diagnosis { sources: case.sources.clone(), ack_file, budget: budget.clone() };
 
     let spec = ProcessSpec {
         program: case.executable.clone(),
@@ -213,6 +234,7 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
         timeout: case.timeout,
         output_cap: OUTPUT_CAP,
         memory_limit: Some(MEMORY_LIMIT),
+        diagnosis: Some(diagnosis),
     };
     let result = match process::run(&spec) {
         Ok(result) => result,
@@ -230,6 +252,9 @@ pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
         seed,
         duration: result.duration,
         counterexample,
+        // Printed text can make the grader look, never make a pass worse:
+        // a diagnosis goes only with a run that did not pass.
+        hang: result.hang.filter(|_| outcome != RunOutcome::Passed),
     }
 }
 
@@ -245,6 +270,7 @@ pub fn list_tests(executable: &Path, sandbox: &Sandbox) -> Result<Vec<String>, S
         timeout: LIST_TIMEOUT,
         output_cap: 4 * 1024 * 1024,
         memory_limit: Some(MEMORY_LIMIT),
+        diagnosis: None,
     };
     let result = process::run(&spec).map_err(|e| format!("the test executable could not be started: {e}"))?;
     if result.exit != Exit::Code(0) {
@@ -475,6 +501,7 @@ mod tests {
             exit,
             duration: Duration::from_millis(5),
             output: CapturedOutput { head: output.as_bytes().to_vec(), tail: vec![], omitted_bytes: 0 },
+            hang: None,
         }
     }
 

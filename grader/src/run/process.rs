@@ -11,9 +11,12 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use super::diagnose::{self, Diagnosis};
+use crate::scorecard::Hang;
 
 /// What to run, and under which limits.
 #[derive(Debug, Clone)]
@@ -29,6 +32,9 @@ pub struct ProcessSpec {
     pub output_cap: usize,
     /// The address-space limit (`RLIMIT_AS`) in bytes, if any.
     pub memory_limit: Option<u64>,
+    /// Look at the threads of a hung test before it is killed (see
+    /// [`super::diagnose`]); `None` for builds and listings.
+    pub diagnosis: Option<Diagnosis>,
 }
 
 /// How the process ended.
@@ -46,6 +52,8 @@ pub struct ProcessResult {
     pub exit: Exit,
     pub duration: Duration,
     pub output: CapturedOutput,
+    /// Where each thread waited, if the run hung and was diagnosed.
+    pub hang: Option<Hang>,
 }
 
 /// Combined stdout and stderr, capped: the head and the tail are kept, the
@@ -97,6 +105,10 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
     // calls async-signal-safe functions (setrlimit).
     unsafe {
         command.pre_exec(move || {
+            // The grader's gdb (a child of the grader, not an ancestor of
+            // this process) may attach to diagnose a hang even under Yama's
+            // ptrace_scope=1; harmless where Yama is absent.
+            libc::prctl(libc::PR_SET_PTRACER, libc::getppid() as libc::c_ulong, 0, 0, 0);
             set_limit(libc::RLIMIT_CORE, 0);
             if let Some(bytes) = memory_limit {
                 set_limit(libc::RLIMIT_AS, bytes);
@@ -113,19 +125,38 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
     let pid = child.id() as libc::pid_t;
 
     let cap = spec.output_cap;
+    let hang = Arc::new(HangState::default());
+    let (marker_tx, marker_rx) = mpsc::channel::<String>();
     let (output_tx, output_rx) = mpsc::channel();
     thread::Builder::new().name("grader-output".into()).spawn(move || {
-        let _ = output_tx.send(read_capped(reader, cap));
+        let _ = output_tx.send(read_capped(MarkerWatch::new(reader, marker_tx), cap));
     })?;
+    // The watchdog's marker is diagnosed while the test waits for it; its
+    // end is awaited before the result is returned.
+    let diagnoser = spec.diagnosis.clone().map(|diagnosis| {
+        let hang = hang.clone();
+        thread::Builder::new().name("grader-diagnose".into()).spawn(move || {
+            // One marker per run is looked at; later ones are only acknowledged.
+            for marker in marker_rx {
+                hang.run_once(&diagnosis, pid, Some(&marker));
+                diagnosis.acknowledge();
+            }
+        })
+    });
+    let diagnoser = diagnoser.transpose()?;
 
     let timed_out = Arc::new(AtomicBool::new(false));
     let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
     let timer = {
-        let timed_out = timed_out.clone();
+        let (timed_out, hang, diagnosis) = (timed_out.clone(), hang.clone(), spec.diagnosis.clone());
         let timeout = spec.timeout;
         thread::Builder::new().name("grader-timer".into()).spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = cancel_rx.recv_timeout(timeout) {
                 timed_out.store(true, Ordering::SeqCst);
+                // Look before killing: afterwards there is nothing to see.
+                if let Some(diagnosis) = &diagnosis {
+                    hang.run_once(diagnosis, pid, None);
+                }
                 kill_group(pid);
             }
         })?
@@ -140,7 +171,15 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
 
     // A process that left the group (setsid) may still hold the pipe open;
     // do not wait for it longer than a moment.
-    let output = output_rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
+    let output = output_rx.recv_timeout(Duration::from_secs(2));
+    let reader_done = output.is_ok();
+    let output = output.unwrap_or_default();
+    // The diagnoser ends once the reader has (it drops the sender); a
+    // capture in progress is capped by testkit::hang::TIME_CAP.
+    if let Some(diagnoser) = diagnoser.filter(|_| reader_done) {
+        let _ = diagnoser.join();
+    }
+    let hang = hang.result.lock().unwrap_or_else(|p| p.into_inner()).take();
 
     let exit = if timed_out.load(Ordering::SeqCst) {
         Exit::TimedOut
@@ -149,7 +188,73 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
     } else {
         Exit::Signal(status.signal().unwrap_or(0))
     };
-    Ok(ProcessResult { exit, duration, output })
+    Ok(ProcessResult { exit, duration, output, hang })
+}
+
+/// The diagnosis of one run: taken at most once (marker or time limit,
+/// whichever comes first), and only while the test's budget lasts.
+#[derive(Default)]
+struct HangState {
+    taken: Mutex<bool>,
+    result: Mutex<Option<Hang>>,
+}
+
+impl HangState {
+    fn run_once(&self, diagnosis: &Diagnosis, pid: libc::pid_t, marker: Option<&str>) {
+        // Held while capturing: the timer waits for a capture the marker
+        // started instead of killing the process under it.
+        let mut taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        if *taken || !diagnosis.claim() {
+            return;
+        }
+        *taken = true;
+        let hang = diagnosis.capture(pid as u32, marker);
+        *self.result.lock().unwrap_or_else(|p| p.into_inner()) = Some(hang);
+    }
+}
+
+/// Passes output through unchanged, and sends the JSON of each line that
+/// holds the hang marker (the first few; at most a bounded line length).
+struct MarkerWatch<R> {
+    inner: R,
+    line: Vec<u8>,
+    overlong: bool,
+    sent: u32,
+    markers: mpsc::Sender<String>,
+}
+
+impl<R> MarkerWatch<R> {
+    fn new(inner: R, markers: mpsc::Sender<String>) -> MarkerWatch<R> {
+        MarkerWatch { inner, line: Vec::new(), overlong: false, sent: 0, markers }
+    }
+
+    fn scan(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if byte == b'\n' {
+                if !self.overlong && self.sent < 4 {
+                    let line = String::from_utf8_lossy(&self.line);
+                    if let Some(json) = diagnose::marker_in(&line) {
+                        self.sent += 1;
+                        let _ = self.markers.send(json.to_string());
+                    }
+                }
+                self.line.clear();
+                self.overlong = false;
+            } else if self.line.len() < diagnose::MAX_MARKER_BYTES {
+                self.line.push(byte);
+            } else {
+                self.overlong = true;
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for MarkerWatch<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        self.scan(&buffer[..n]);
+        Ok(n)
+    }
 }
 
 fn kill_group(pid: libc::pid_t) {
@@ -217,6 +322,7 @@ mod tests {
             timeout,
             output_cap: 1000,
             memory_limit: None,
+            diagnosis: None,
         })
         .unwrap()
     }
@@ -238,6 +344,7 @@ mod tests {
             timeout: Duration::from_secs(10),
             output_cap: 1000,
             memory_limit: None,
+            diagnosis: None,
         })
         .unwrap();
         assert_eq!(result.output.text().trim(), "PATH=/usr/bin:/bin");

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use exercise_1::Account;
-use testkit::{Progress, StdRng, Stress};
+use testkit::{AbandonOnDrop, Progress, StdRng, Stress};
 
 mod start_line;
 use start_line::StartLine;
@@ -238,13 +238,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Abandons the start line when dropped, so that a thread still waiting at
-/// it is released whatever way the other thread leaves.
-struct AbandonOnDrop(Arc<StartLine>);
-
-impl Drop for AbandonOnDrop {
-    fn drop(&mut self) {
-        self.0.abandon();
+/// Abandoning the start line releases a thread still waiting at it,
+/// whatever way the other thread leaves (held in an [`AbandonOnDrop`]).
+impl testkit::Abandon for StartLine {
+    fn abandon(&self) {
+        StartLine::abandon(self);
     }
 }
 
@@ -311,15 +309,7 @@ fn run_side(batch: &Batch, side: usize, barrier: &StartLine, progress: Option<&P
 
 /// Runs `f`, turning a panic into its message.
 fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        if let Some(message) = payload.downcast_ref::<&str>() {
-            (*message).to_string()
-        } else if let Some(message) = payload.downcast_ref::<String>() {
-            message.clone()
-        } else {
-            "a panic without a message".to_string()
-        }
-    })
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| testkit::panic_message(&*payload))
 }
 
 /// Checks every round of a finished batch; fails the test at the first bad

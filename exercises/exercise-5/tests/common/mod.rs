@@ -15,7 +15,6 @@
 // Each test file uses only part of this module.
 #![allow(dead_code)]
 
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use exercise_5::{Bank, TransferError};
-use testkit::{SpinBarrier, Stress};
+use testkit::{AbandonOnDrop, SpinBarrier, Stress, panic_message};
 
 /// How long the workers of a test may go without any progress before the
 /// watchdog calls it a deadlock.
@@ -55,9 +54,12 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// Records the call about to be made.
+    /// Records the call about to be made (also as the thread's label in a
+    /// hang report).
     pub fn doing(&self, what: impl Into<String>) {
-        *self.step.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = what.into();
+        let what = what.into();
+        testkit::hang::doing(what.clone());
+        *self.step.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = what;
     }
 
     fn current(&self) -> String {
@@ -67,19 +69,25 @@ impl Checks {
     /// `bank.transfer(from, to, amount)`, recorded as the current step.
     pub fn transfer(&self, bank: &Bank, from: usize, to: usize, amount: u64) -> Result<(), TransferError> {
         self.doing(format!("transfer({from}, {to}, {amount})"));
-        bank.transfer(from, to, amount)
+        let result = bank.transfer(from, to, amount);
+        testkit::hang::done();
+        result
     }
 
     /// `bank.total()`, recorded as the current step.
     pub fn total(&self, bank: &Bank) -> u64 {
         self.doing("total()");
-        bank.total()
+        let total = bank.total();
+        testkit::hang::done();
+        total
     }
 
     /// `bank.balance(account)`, recorded as the current step.
     pub fn balance(&self, bank: &Bank, account: usize) -> Option<u64> {
         self.doing(format!("balance({account})"));
-        bank.balance(account)
+        let balance = bank.balance(account);
+        testkit::hang::done();
+        balance
     }
 
     /// Fails unless the balances of `bank` are exactly `expected`.
@@ -88,27 +96,6 @@ impl Checks {
         let actual: Vec<Option<u64>> = (0..expected.len()).map(|account| self.balance(bank, account)).collect();
         let expected: Vec<Option<u64>> = expected.iter().copied().map(Some).collect();
         assert_eq!(actual, expected, "after {after} the balances are {actual:?}, expected {expected:?}");
-    }
-}
-
-/// Abandons a barrier when dropped, so that a thread that stops early (a
-/// failed check, a panic) never leaves its partner spinning forever.
-struct AbandonOnDrop(Arc<SpinBarrier>);
-
-impl Drop for AbandonOnDrop {
-    fn drop(&mut self) {
-        self.0.abandon();
-    }
-}
-
-/// The message of a caught panic.
-pub fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(message) = panic.downcast_ref::<&str>() {
-        (*message).to_string()
-    } else if let Some(message) = panic.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic without a message".to_string()
     }
 }
 
@@ -159,30 +146,35 @@ where
             .map(|(from, to)| {
                 let (bank, stop, progress, transfers_done, background_left) =
                     (bank.clone(), stop.clone(), progress.clone(), transfers_done.clone(), background_left.clone());
-                thread::spawn(move || {
-                    // The background threads stop on their own, not when the
-                    // check ends: a check that never returns must still leave
-                    // the watchdog without progress.
-                    let mut made = 0;
-                    while !stop.load(Ordering::Relaxed)
-                        && (made < CROSSFIRE_TRANSFERS || started.elapsed() < CROSSFIRE_TIME)
-                    {
-                        // Transfers of 0 take the same locks as any other
-                        // and keep the two balances equal, so that a bank
-                        // that orders its locks by balance cannot agree on
-                        // an order either. (The stress tests move money.)
-                        if let Err(error) = bank.transfer(from, to, 0) {
-                            panic!(
-                                "transfer({from}, {to}, 0) between two distinct accounts returned {error:?}; a \
+                let name = format!("crossfire {from} to {to}");
+                thread::Builder::new()
+                    .name(name)
+                    .spawn(move || {
+                        // The background threads stop on their own, not when the
+                        // check ends: a check that never returns must still leave
+                        // the watchdog without progress.
+                        let mut made = 0;
+                        testkit::hang::doing(format!("transfer({from}, {to}, 0), over and over"));
+                        while !stop.load(Ordering::Relaxed)
+                            && (made < CROSSFIRE_TRANSFERS || started.elapsed() < CROSSFIRE_TIME)
+                        {
+                            // Transfers of 0 take the same locks as any other
+                            // and keep the two balances equal, so that a bank
+                            // that orders its locks by balance cannot agree on
+                            // an order either. (The stress tests move money.)
+                            if let Err(error) = bank.transfer(from, to, 0) {
+                                panic!(
+                                    "transfer({from}, {to}, 0) between two distinct accounts returned {error:?}; a \
                                  transfer of 0 must succeed"
-                            );
+                                );
+                            }
+                            made += 1;
+                            transfers_done.fetch_add(1, Ordering::Relaxed);
+                            progress.tick();
                         }
-                        made += 1;
-                        transfers_done.fetch_add(1, Ordering::Relaxed);
-                        progress.tick();
-                    }
-                    background_left.fetch_sub(1, Ordering::SeqCst);
-                })
+                        background_left.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .expect("could not start a background transfer thread")
             })
             .collect();
 
@@ -302,24 +294,30 @@ where
         let partner = {
             let (barrier, act, input_slot, output_slot) =
                 (barrier.clone(), act.clone(), input_slot.clone(), output_slot.clone());
-            thread::spawn(move || {
-                let _abandon = AbandonOnDrop(barrier.clone());
-                loop {
-                    if !barrier.wait() {
-                        return;
+            thread::Builder::new()
+                .name("round thread 1".into())
+                .spawn(move || {
+                    let _abandon = AbandonOnDrop(barrier.clone());
+                    // Labelled once, not every round: a label costs time the race needs.
+                    testkit::hang::doing("thread 1's part of each round");
+                    loop {
+                        if !barrier.wait() {
+                            return;
+                        }
+                        let input = input_slot.lock().unwrap().clone().expect("a round without input");
+                        let outcome =
+                            catch_unwind(AssertUnwindSafe(|| act(1, &input))).map_err(|panic| panic_message(&*panic));
+                        let failed = outcome.is_err();
+                        *output_slot.lock().unwrap() = Some(outcome);
+                        if failed || !barrier.wait() {
+                            return;
+                        }
                     }
-                    let input = input_slot.lock().unwrap().clone().expect("a round without input");
-                    let outcome =
-                        catch_unwind(AssertUnwindSafe(|| act(1, &input))).map_err(|panic| panic_message(&*panic));
-                    let failed = outcome.is_err();
-                    *output_slot.lock().unwrap() = Some(outcome);
-                    if failed || !barrier.wait() {
-                        return;
-                    }
-                }
-            })
+                })
+                .expect("could not start the partner thread")
         };
         let _abandon = AbandonOnDrop(barrier.clone());
+        testkit::hang::doing("thread 0's part of each round");
         for round in 0..stress.rounds {
             round_now.store(round, Ordering::SeqCst);
             *input_slot.lock().unwrap() = Some(Arc::new(prepare(round)));
