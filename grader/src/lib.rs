@@ -17,6 +17,7 @@ pub mod error;
 pub mod grade;
 pub mod integrity;
 pub mod package;
+pub mod policy;
 pub mod report;
 pub mod run;
 pub mod score;

@@ -49,6 +49,26 @@ pub struct Scorecard {
     /// Source constructs an instructor may want to review (an `unsafe`
     /// block, `std::process`, `include_str!` ...). They cost no points.
     pub review_flags: Vec<ReviewFlag>,
+    /// How the test processes were confined, or that they were not (and
+    /// why). Absent in scorecards from graders before issue 9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confinement: Option<Confinement>,
+}
+
+/// How the code under test was held in: the kernel's sandbox and the
+/// source policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confinement {
+    /// True only when every test process ran in a Landlock domain.
+    pub confined: bool,
+    /// `"landlock"` or `"none"`.
+    pub mechanism: String,
+    /// The kernel's Landlock ABI, when it has one.
+    pub landlock_abi: Option<u32>,
+    /// What the source policy enforces before the build.
+    pub policy: String,
+    /// In words: what the domain allows, or why there was none.
+    pub detail: String,
 }
 
 /// Wall time of each step of a grading, and how many test runs there were.
