@@ -46,8 +46,9 @@ pub struct Scorecard {
     /// options), so a rerun can skip submissions whose scorecard is current.
     #[serde(default)]
     pub fingerprint: Option<String>,
-    /// Source constructs an instructor may want to review (an `unsafe`
-    /// block, `std::process`, `include_str!` ...). They cost no points.
+    /// What the source policy refused (`std::process`, `unsafe`,
+    /// `include_str!` of a file outside `src/` ...), for the instructor: each
+    /// one also made its exercise `build_failed` (see `grader/src/policy`).
     pub review_flags: Vec<ReviewFlag>,
     /// How the test processes were confined, or that they were not (and
     /// why). Absent in scorecards from graders before issue 9.

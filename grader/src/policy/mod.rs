@@ -248,14 +248,14 @@ impl Checker<'_> {
                         format!("{name}!"),
                         "reads the grader's environment while compiling; pass values as arguments instead",
                     ),
-                    "include" | "include_str" | "include_bytes" if bang => {
-                        if !plain_relative_literal(tokens.get(i + 2)) {
-                            self.flag(
-                                line,
-                                format!("{name}!"),
-                                "reads a file at compile time; only a plain relative path inside src/ (no `..`) is allowed",
-                            );
-                        }
+                    "include" | "include_str" | "include_bytes"
+                        if bang && !plain_relative_literal(tokens.get(i + 2)) =>
+                    {
+                        self.flag(
+                            line,
+                            format!("{name}!"),
+                            "reads a file at compile time; only a plain relative path inside src/ (no `..`) is allowed",
+                        )
                     }
                     "extern" => {
                         let mut j = i + 1;
@@ -435,10 +435,9 @@ impl Checker<'_> {
             Some(segment) => {
                 let mut tokens = element.to_vec();
                 tokens.remove(0);
-                let end = self.path_from(&tokens, 0, format!("{prefix}::{segment}"), line);
-                // Whatever follows in the element (`as name`) was handled;
-                // groups inside it were followed by `path_from`.
-                let _ = end;
+                // Whatever follows in the element (`as name`, a nested
+                // group) is handled by `path_from`.
+                self.path_from(&tokens, 0, format!("{prefix}::{segment}"), line);
             }
             None => {
                 if is_punct(Some(first), '*') && self.is_ancestor(prefix) {
