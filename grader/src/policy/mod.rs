@@ -31,7 +31,9 @@
 //! time), `include!`/`include_str!`/`include_bytes!` of anything but a plain
 //! relative path inside `src/`, `#[path]` likewise, and the attributes that
 //! place or export symbols or run code before `main` (`link_section`,
-//! `used`, `no_mangle`, `export_name`, `link`, `link_name`, `naked`).
+//! `used`, `no_mangle`, `export_name`, `link`, `link_name`, `naked`),
+//! `#[macro_export]`, and hand-written `PartialEq`/`Eq`/`PartialOrd`/`Ord`
+//! impls (an always-true `eq` would pass every `assert_eq!` of the tests).
 //!
 //! A violation fails the exercise's build with `file:line` and the reason;
 //! nothing is compiled, so a compile-time read (`include_str!("/etc/..")`)
@@ -47,8 +49,8 @@ use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 pub const SUMMARY: &str = "src/ checked before the build by path resolution from std's roots (no std::process, \
                            std::env, std::net, std::os, std::arch, no std::fs unless the exercise allows it, no \
                            unsafe, extern blocks, asm, env!/option_env!, include*! or #[path] outside src/, no \
-                           link_section/used/no_mangle/export_name); the crate root compiled with \
-                           #![forbid(unsafe_code)]";
+                           link_section/used/no_mangle/export_name/macro_export, no hand-written \
+                           PartialEq/Eq/PartialOrd/Ord); the crate root compiled with #![forbid(unsafe_code)]";
 
 /// The variable that switches the policy off, so the grader's tests can
 /// reach the defences behind it (the sentinel, the process limits,
@@ -99,7 +101,12 @@ const ATTRIBUTES: &[(&str, &str)] = &[
     ("link", "links a foreign library"),
     ("link_name", "binds a foreign symbol"),
     ("naked", "defines a function in assembly"),
+    ("macro_export", "exports a macro into the tests' namespace"),
 ];
+
+/// Traits through which code could decide what the tests' `assert_eq!`
+/// and comparisons conclude: only derived, never written by hand.
+const COMPARISON_TRAITS: &[&str] = &["PartialEq", "Eq", "PartialOrd", "Ord"];
 
 /// One refused construct.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +247,20 @@ impl Checker<'_> {
                 let bang = is_punct(tokens.get(i + 1), '!');
                 match name.as_str() {
                     "unsafe" => self.flag(line, "unsafe", "is unsafe code, which no exercise needs"),
+                    "impl" => {
+                        // `impl<T> PartialEq for X {`: a hand-written
+                        // comparison could make every `assert_eq!` of the
+                        // tests pass.
+                        if let Some(name) = implemented_trait(&tokens[i + 1..])
+                            && COMPARISON_TRAITS.contains(&name.as_str())
+                        {
+                            self.flag(
+                                line,
+                                format!("impl {name}"),
+                                "defines by hand how the tests compare values; derive it instead (#[derive(PartialEq, Eq)])",
+                            );
+                        }
+                    }
                     "asm" | "global_asm" | "naked_asm" if bang => {
                         self.flag(line, format!("{name}!"), "is inline assembly")
                     }
@@ -451,6 +472,48 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The trait of a trait `impl` (the tokens after `impl`): the last segment
+/// of the path before `for`, generic arguments skipped; `None` for an
+/// inherent `impl`.
+fn implemented_trait(tokens: &[TokenTree]) -> Option<String> {
+    let mut k = 0;
+    // Skip the impl's own generic parameters, `<T: PartialEq, ...>`.
+    if is_punct(tokens.first(), '<') {
+        let mut depth = 0;
+        while let Some(t) = tokens.get(k) {
+            if is_punct(Some(t), '<') {
+                depth += 1;
+            } else if is_punct(Some(t), '>') {
+                depth -= 1;
+                if depth == 0 {
+                    k += 1;
+                    break;
+                }
+            }
+            k += 1;
+        }
+    }
+    let mut last = None;
+    let mut depth = 0;
+    while let Some(t) = tokens.get(k) {
+        match t {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => return None,
+            _ if is_punct(Some(t), '<') => depth += 1,
+            _ if is_punct(Some(t), '>') => depth -= 1,
+            TokenTree::Ident(_) if depth == 0 => {
+                let name = ident(Some(t)).unwrap_or_default();
+                if name == "for" {
+                    return last;
+                }
+                last = Some(name);
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    None
 }
 
 /// A string literal holding a relative path without `..` (and no other

@@ -88,6 +88,15 @@ fn unsafe_foreign_code_and_symbol_attributes_are_refused() {
 }
 
 #[test]
+fn comparisons_the_tests_rely_on_are_derived_never_written() {
+    assert_eq!(found("#[derive(Debug, Clone, PartialEq, Eq)]\npub struct User { id: u64 }"), Vec::<String>::new());
+    assert_eq!(found("impl PartialEq for User { fn eq(&self, _: &Self) -> bool { true } }"), ["impl PartialEq"]);
+    assert_eq!(found("impl<T> std::cmp::PartialOrd<T> for W<T> {}"), ["impl PartialOrd"]);
+    assert_eq!(found("impl fmt::Display for User {}\nimpl<T: PartialEq> W<T> {}"), Vec::<String>::new());
+    assert_eq!(found("#[macro_export] macro_rules! assert_eq { ($($t:tt)*) => {} }"), ["#[macro_export]"]);
+}
+
+#[test]
 fn includes_and_module_paths_stay_inside_src() {
     assert_eq!(found("const A: &str = include_str!(\"table.txt\");"), Vec::<String>::new());
     assert_eq!(found("#[path = \"imp/queue.rs\"] mod queue;"), Vec::<String>::new());
