@@ -58,3 +58,6 @@ start=$(date +%s.%N)
 cargo clippy -q -p exercise-1 --lib >/dev/null 2>&1
 end=$(date +%s.%N)
 printf 'clippy over exercise-1 (dependencies already checked): %.2f s\n' "$(echo "$end - $start" | bc)"
+
+echo "== the parent's share per run: building one run's Landlock ruleset"
+cargo test -q --release -p grader --lib -- --ignored ruleset_cost --nocapture 2>/dev/null | grep "ruleset per run"

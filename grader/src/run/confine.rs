@@ -310,4 +310,24 @@ mod tests {
             assert!(card.detail.starts_with("NOT CONFINED"), "{}", card.detail);
         }
     }
+
+    /// The parent's share of confinement per run: building one run's
+    /// ruleset (opening the rule paths, three system calls per rule).
+    /// `cargo test -p grader --release --lib -- --ignored ruleset_cost --nocapture`
+    /// (scripts/bench-confinement.sh runs it).
+    #[test]
+    #[ignore = "a measurement, run by scripts/bench-confinement.sh"]
+    fn ruleset_cost() {
+        let Mode::Landlock { abi } = mode() else { return };
+        let private = tempfile::tempdir().unwrap();
+        std::fs::create_dir(private.path().join("home")).unwrap();
+        std::fs::create_dir(private.path().join("tmp")).unwrap();
+        let rounds = 500;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            drop(ruleset_for_run(*abi, private.path(), Path::new("/bin/true")).unwrap());
+        }
+        let per = started.elapsed() / rounds;
+        println!("ruleset per run: {} us", per.as_micros());
+    }
 }
