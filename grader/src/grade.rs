@@ -163,6 +163,7 @@ impl Grader {
             ignored_changes: inspection.ignored_changes,
             review_flags: inspection.review_flags,
             machine: Some(machine),
+            confinement: Some(run::confine::card()),
         })
     }
 
@@ -196,6 +197,9 @@ impl Grader {
                 for (target, path) in binaries.iter_mut() {
                     let copy = dir.join(target);
                     fs::copy(&*path, &copy).map_err(|e| GraderError::io(format!("copying {}", path.display()), e))?;
+                    // Checked before each unconfined run (run::executables).
+                    run::executables::remember(&copy)
+                        .map_err(|e| GraderError::io(format!("reading {}", copy.display()), e))?;
                     *path = copy;
                 }
             }
@@ -233,6 +237,7 @@ impl ScratchDir {
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
+        run::executables::forget_below(&self.path);
         let _ = fs::remove_dir_all(&self.path);
     }
 }

@@ -19,6 +19,7 @@ pub mod integrity;
 pub mod machine;
 pub mod package;
 pub mod plan;
+pub mod policy;
 pub mod report;
 pub mod roster;
 pub mod run;

@@ -268,7 +268,7 @@ mod tests {
                 max_score: 20.0,
                 timeout: Duration::from_secs(1),
                 env: BTreeMap::new(),
-                review_allow: Vec::new(),
+                allow: Vec::new(),
                 grading_only: Vec::new(),
                 groups,
             },

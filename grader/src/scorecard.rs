@@ -46,13 +46,18 @@ pub struct Scorecard {
     /// options), so a rerun can skip submissions whose scorecard is current.
     #[serde(default)]
     pub fingerprint: Option<String>,
-    /// Source constructs an instructor may want to review (an `unsafe`
-    /// block, `std::process`, `include_str!` ...). They cost no points.
+    /// What the source policy refused (`std::process`, `unsafe`,
+    /// `include_str!` of a file outside `src/` ...), for the instructor: each
+    /// one also made its exercise `build_failed` (see `grader/src/policy`).
     pub review_flags: Vec<ReviewFlag>,
     /// What the machine gave this grading, found out before any test ran:
     /// a stress lane that needs more CPUs than this is not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<Machine>,
+    /// How the test processes were confined, or that they were not (and
+    /// why). Absent in scorecards from graders before issue 9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confinement: Option<Confinement>,
 }
 
 /// The CPUs this grading could use.
@@ -64,6 +69,22 @@ pub struct Machine {
     pub cpus: u32,
     /// How `cpus` was found, in words (which limit won, and the other's value).
     pub cpus_source: String,
+}
+
+/// How the code under test was held in: the kernel's sandbox and the
+/// source policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confinement {
+    /// True only when every test process ran in a Landlock domain.
+    pub confined: bool,
+    /// `"landlock"` or `"none"`.
+    pub mechanism: String,
+    /// The kernel's Landlock ABI, when it has one.
+    pub landlock_abi: Option<u32>,
+    /// What the source policy enforces before the build.
+    pub policy: String,
+    /// In words: what the domain allows, or why there was none.
+    pub detail: String,
 }
 
 /// Wall time of each step of a grading, and how many test runs there were.

@@ -1,6 +1,9 @@
 //! Reading a submission: which exercises it has a `src/` for, what it
-//! changed outside those trees (ignored, but listed), and source constructs
-//! worth an instructor's look. Nothing here writes to the submission.
+//! changed outside those trees (ignored, but listed), and whether each
+//! `src/` keeps to the source policy (`crate::policy`): a violation makes
+//! the exercise unusable (`build_failed`, nothing compiled) and is also
+//! listed in `review_flags` for the instructor. Nothing here writes to the
+//! submission.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,6 +11,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::discover::{Exercise, Workspace};
+use crate::policy;
 use crate::scorecard::{ChangeKind, IgnoredChange, ReviewFlag};
 
 /// The most source an exercise's `src/` may hold. Real solutions are a few
@@ -47,9 +51,19 @@ pub fn inspect(workspace: &Workspace, root: &Path, exercises: &[Exercise]) -> In
     let sources = exercises
         .iter()
         .map(|exercise| {
-            let tree = source_tree(root, exercise, &mut ignored_changes);
+            let mut tree = source_tree(root, exercise, &mut ignored_changes);
             if let SourceTree::Present { src, files } = &tree {
-                review_flags.extend(review(root, exercise, src, files));
+                let violations = policy_check(exercise, src, files);
+                if !violations.is_empty() {
+                    tree = SourceTree::Unusable(policy_message(exercise, &violations));
+                    review_flags.extend(violations.into_iter().take(MAX_LISTED_CHANGES).map(|v| ReviewFlag {
+                        exercise: exercise.id.clone(),
+                        path: v.path,
+                        line: v.line,
+                        construct: v.construct,
+                        reason: v.reason,
+                    }));
+                }
             }
             (exercise.id.clone(), tree)
         })
@@ -170,59 +184,34 @@ fn same_content(a: &Path, b: &Path, b_len: u64) -> bool {
     matches!((fs::read(a), fs::read(b)), (Ok(x), Ok(y)) if x == y)
 }
 
-/// Constructs in a submission's source that reach outside the exercise's
-/// rules. They are flagged for review, not penalised: `unsafe` can be fine.
-const REVIEWED: &[(&str, &str)] = &[
-    ("include!", "includes a file into the source at compile time"),
-    ("include_str!", "reads a file at compile time"),
-    ("include_bytes!", "reads a file at compile time"),
-    ("#[link_section", "places code in a special section, e.g. to run it before main"),
-    ("#[unsafe(link_section", "places code in a special section, e.g. to run it before main"),
-    ("#[used]", "keeps a static alive, e.g. a constructor that runs before main"),
-    ("#[no_mangle]", "exports a symbol that could replace another"),
-    ("#[unsafe(no_mangle)]", "exports a symbol that could replace another"),
-    ("extern \"C\"", "calls or defines foreign functions"),
-    ("unsafe ", "uses unsafe code"),
-    ("unsafe{", "uses unsafe code"),
-    ("std::process", "can end or start processes"),
-    ("process::exit", "can end the test process"),
-    ("std::env", "reads or changes environment variables"),
-    ("env::var", "reads environment variables"),
-    ("asm!", "uses inline assembly"),
-    ("std::fs", "touches the file system"),
-    ("std::net", "opens network connections"),
-];
-
-fn review(root: &Path, exercise: &Exercise, src: &Path, files: &[PathBuf]) -> Vec<ReviewFlag> {
-    let mut flags = Vec::new();
-    for file in files {
-        if file.extension().and_then(|e| e.to_str()) != Some("rs") {
-            continue;
-        }
-        let Ok(bytes) = fs::read(src.join(file)) else { continue };
-        let text = String::from_utf8_lossy(&bytes);
-        let relative = src.join(file);
-        let path = display(relative.strip_prefix(root).unwrap_or(&relative));
-        for (index, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for (construct, reason) in REVIEWED {
-                if code.contains(construct) && !exercise.grading.review_allow.iter().any(|allowed| allowed == construct)
-                {
-                    flags.push(ReviewFlag {
-                        exercise: exercise.id.clone(),
-                        path: path.clone(),
-                        line: index + 1,
-                        construct: construct.trim().to_string(),
-                        reason: reason.to_string(),
-                    });
-                }
-            }
-            if flags.len() >= MAX_LISTED_CHANGES {
-                return flags;
-            }
-        }
+/// The policy's violations in an exercise's `src/`, paths shown relative to
+/// the submission's root.
+fn policy_check(exercise: &Exercise, src: &Path, files: &[PathBuf]) -> Vec<policy::Violation> {
+    if policy::switched_off() {
+        return Vec::new();
     }
-    flags
+    let shown = display(&exercise.relative_dir.join("src"));
+    let allowed = policy::Allowed { modules: exercise.grading.allow.clone() };
+    policy::check(src, files, &shown, &allowed)
+}
+
+/// The build failure students see: every violation (up to 20) with its
+/// file, line and reason, and where the rules are written.
+fn policy_message(exercise: &Exercise, violations: &[policy::Violation]) -> String {
+    const SHOWN: usize = 20;
+    let mut message = format!(
+        "the code uses what this exercise's src/ may not use, so it was not compiled (the rules: {}/README.md, \
+         \"What your code may use\"):",
+        display(&exercise.relative_dir)
+    );
+    for violation in violations.iter().take(SHOWN) {
+        message.push_str("\n  ");
+        message.push_str(&violation.text());
+    }
+    if violations.len() > SHOWN {
+        message.push_str(&format!("\n  ... and {} more", violations.len() - SHOWN));
+    }
+    message
 }
 
 fn display(path: &Path) -> String {

@@ -124,7 +124,10 @@ fn a_test_process_sees_no_secret_of_the_graders_environment_or_home() {
         .env("AWS_SECRET_ACCESS_KEY", "aws-secret-from-the-environment")
         .env("CARGO_HOME", std::env::var_os("CARGO_HOME").unwrap_or_else(home_cargo))
         .env("RUSTUP_HOME", std::env::var_os("RUSTUP_HOME").unwrap_or_else(home_rustup))
-        .env("HOME", home.path());
+        .env("HOME", home.path())
+        // The policy would refuse the fixture's std::env before it ran: this
+        // tests the wall behind it, the scrubbed environment.
+        .env(grader::policy::SWITCH_ENV, "off");
     let output = run(&mut command, 0);
     let card = String::from_utf8_lossy(&output.stdout);
     assert!(card.contains("what I could see"), "the fixture should have reported what it saw:\n{card}");
@@ -142,6 +145,150 @@ fn a_test_process_sees_no_secret_of_the_graders_environment_or_home() {
     }
 }
 
+/// Grades `submission` with the source policy switched off, so that code it
+/// would refuse reaches the defences behind it; returns the scorecard.
+fn grade_with_policy_off(submission: &Path, args: &[&str]) -> serde_json::Value {
+    let mut command = grader();
+    command.arg("grade").arg(submission).args(["--output", "-"]).args(args).env(grader::policy::SWITCH_ENV, "off");
+    let output = run(&mut command, 0);
+    let card: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    common::check_schema(&card);
+    assert!(card["confinement"]["policy"].as_str().unwrap().starts_with("OFF"), "the scorecard hides it: {card:#}");
+    card
+}
+
+/// Whether this machine confines test processes (Landlock); the grader's
+/// own verdict, as a scorecard reports it.
+fn confined(card: &serde_json::Value) -> bool {
+    card["confinement"]["confined"].as_bool().expect("every scorecard says whether it was confined")
+}
+
+#[test]
+fn forgeries_of_the_sentinel_behind_the_policy_earn_nothing() {
+    let _serial = serial();
+    // Each fixture is refused by the policy (fixtures.rs); here each
+    // reaches the walls behind it: no nonce in the environment, none
+    // readable through /proc, and an early exit never counts as a pass.
+    let cases: &[(&str, &[&str])] = &[
+        ("hostile-nonce-from-env-alias", &["no sentinel nonce in the environment"]),
+        (
+            "hostile-nonce-from-proc-environ",
+            &["/proc/self/environ: Permission denied", "/proc/self/fd/3: Permission denied"],
+        ),
+        ("hostile-panic-hook-forges", &["never counts as a pass"]),
+        ("hostile-thread-forges", &["never counts as a pass"]),
+    ];
+    for (fixture, phrases) in cases {
+        let card = grade_with_policy_off(
+            &workspace().join("fixtures").join(fixture),
+            &["--exercise", "exercise-1", "--repeat", "1"],
+        );
+        let exercise = exercise(&card, "exercise-1");
+        assert_eq!(exercise["score"], 0.0, "{fixture} earned points: {exercise:#}");
+        for test in exercise["tests"].as_array().unwrap() {
+            assert_ne!(test["status"], "passed", "{fixture}: {test:#}");
+            let message = test["message"].as_str().unwrap_or_default();
+            // Without Landlock the /proc reads succeed (and still forge
+            // nothing: the nonce is not in the environment, and the proof
+            // descriptor's file is outside what they could find).
+            if confined(&card) || !phrases[0].contains("Permission") {
+                assert!(phrases.iter().all(|p| message.contains(p)), "{fixture}: {message}");
+            }
+        }
+    }
+}
+
+/// Every regular file below `dir` whose name starts with one of `prefixes`.
+fn files_named(dir: &Path, prefixes: &[&str]) -> std::collections::BTreeSet<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| prefixes.iter().any(|p| e.file_name().to_string_lossy().starts_with(p)))
+        .map(|e| e.path().to_path_buf())
+        .collect()
+}
+
+#[test]
+fn file_attacks_reach_no_other_run_submission_or_grader_state() {
+    let _serial = serial();
+    // One batch, graded one submission at a time in name order: the
+    // victim first (the reference solution), then submissions that try to
+    // rewrite its scorecard, the build cache (twice, identical: the second
+    // would run what the first left), the grading's executables and the
+    // canary's record. The output folder is below the workspace's target/,
+    // where the scorecard attack looks.
+    let target = workspace().join("target");
+    let out = tempfile::Builder::new().prefix("hostile-batch-out-").tempdir_in(&target).unwrap();
+    let submissions = tempfile::tempdir().unwrap();
+    let victim = submissions.path().join("a-victim/exercises/exercise-4/src");
+    fs::create_dir_all(&victim).unwrap();
+    fs::copy(workspace().join("solutions/exercises/exercise-4/src/lib.rs"), victim.join("lib.rs")).unwrap();
+    let attacks = [
+        ("b-rewrites-batch-scorecards", "hostile-rewrites-batch-scorecards"),
+        ("c-writes-build-cache", "hostile-writes-build-cache"),
+        ("d-writes-build-cache-again", "hostile-writes-build-cache"),
+        ("e-replaces-sibling-executables", "hostile-replaces-sibling-executables"),
+        ("f-writes-canary-record", "hostile-writes-canary-record"),
+    ];
+    for (name, fixture) in attacks {
+        common::copy_dir(&workspace().join("fixtures").join(fixture), &submissions.path().join(name));
+    }
+    let cache = target.join("grader");
+    let canary = cache.join("canary-best-nanos");
+    let deps = cache.join("build/debug/deps");
+    let binaries = ["count_words-", "word_count-", "stress-", "parallel-"];
+
+    let mut command = grader();
+    command.arg("batch").arg(submissions.path()).arg("--output-dir").arg(out.path()).args([
+        "--exercise",
+        "exercise-4",
+        "--repeat",
+        "1",
+        "--submissions-at-once",
+        "1",
+        "--quiet",
+    ]);
+    run(&mut command, 0);
+
+    let card = |name: &str| -> serde_json::Value {
+        let path = out.path().join(format!("{name}.json"));
+        serde_json::from_str(&fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{} is no longer a scorecard ({e})", path.display()))
+    };
+    let victim_card = card("a-victim");
+    if !confined(&victim_card) {
+        eprintln!("test processes are not confined here ({}); skipping", victim_card["confinement"]["detail"]);
+        return;
+    }
+    assert_eq!(exercise(&victim_card, "exercise-4")["score"], 20.0, "{victim_card:#}");
+    for (name, _) in attacks {
+        let card = card(name);
+        let exercise = exercise(&card, "exercise-4");
+        assert_eq!(exercise["score"], 0.0, "{name} earned points: {exercise:#}");
+        for test in exercise["tests"].as_array().unwrap() {
+            let message = test["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("hostile: ") && !message.contains("REPLACED") && !message.contains("REWROTE"),
+                "{name}: {message}"
+            );
+            assert!(message.contains("Permission denied") || message.contains("nothing found"), "{name}: {message}");
+        }
+    }
+    let gradebook = fs::read_to_string(out.path().join("grades.csv")).unwrap();
+    assert!(gradebook.contains("a-victim") && !gradebook.contains("hacked"), "{gradebook}");
+    // The grader itself may lower the record (a faster canary); the attack
+    // would have written 1.
+    let record = fs::read_to_string(&canary).unwrap_or_default();
+    assert_ne!(record.trim(), "1", "a test process wrote the canary's record");
+    // Rebuilds replace the cache's executables legitimately; the attack's
+    // script would be a shell script.
+    for path in files_named(&deps, &binaries) {
+        let head: Vec<u8> = fs::read(&path).unwrap().into_iter().take(9).collect();
+        assert_ne!(head, b"#!/bin/sh", "{} was replaced by a test process", path.display());
+    }
+}
+
 fn home_cargo() -> std::ffi::OsString {
     Path::new(&std::env::var_os("HOME").unwrap()).join(".cargo").into_os_string()
 }
@@ -154,7 +301,9 @@ fn home_rustup() -> std::ffi::OsString {
 fn no_process_started_by_a_submission_outlives_its_grading() {
     let _serial = serial();
     let fixture = workspace().join("fixtures/hostile-process-bomb");
-    let card = grade(&fixture, &["--exercise", "exercise-1", "--repeat", "1", "--timeout", "3"]);
+    // The policy would refuse the fixture's std::process: this tests the
+    // process-group kill behind it.
+    let card = grade_with_policy_off(&fixture, &["--exercise", "exercise-1", "--repeat", "1", "--timeout", "3"]);
     let exercise = exercise(&card, "exercise-1");
     assert!(exercise["tests"].as_array().unwrap().iter().all(|t| t["status"] == "timed_out"), "{exercise:#}");
     let survivors = std::process::Command::new("pgrep").args(["-f", "sleep 987654"]).output().unwrap();

@@ -48,6 +48,10 @@ pub enum BuildOutcome {
 /// `target_dir`.
 pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Result<BTreeMap<String, BuildOutcome>> {
     let mut command = Command::new(cargo());
+    // The compiler runs the submission's macros: it sees only what a build
+    // needs, never the grader's tokens or CI secrets (`env!` is refused by
+    // the policy as well; this is the second wall).
+    command.env_clear().envs(build_env(std::env::vars_os()));
     command
         .current_dir(stage_dir)
         .args(["build", "--keep-going", "--message-format=json", "--color=never", "--test", "*"])
@@ -60,8 +64,6 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
         // warm build of the five exercises from about 6.2 s to 3.8 s
         // (BENCHMARKS.md).
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -196,6 +198,35 @@ fn toml_key(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// Variables a build keeps from the grader's environment: where the
+/// toolchain and the registry cache are, how to reach the registry, and
+/// the locale. Everything else (tokens, `RUSTFLAGS`, `RUSTC_WRAPPER`,
+/// `CARGO_REGISTRIES_*_TOKEN`) is dropped.
+const BUILD_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    "RUSTC",
+    "CARGO_NET_OFFLINE",
+    "CARGO_HTTP_CAINFO",
+    "CARGO_HTTP_TIMEOUT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+/// The build's environment, from the grader's.
+pub fn build_env(
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    vars.filter(|(name, _)| name.to_str().is_some_and(|name| BUILD_ENV.contains(&name))).collect()
+}
+
 /// The cargo the grader was started with, or the one on `PATH`.
 fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
@@ -245,7 +276,7 @@ mod tests {
                 max_score: 1.0,
                 timeout: Duration::from_secs(1),
                 env: BTreeMap::new(),
-                review_allow: Vec::new(),
+                allow: Vec::new(),
                 grading_only: Vec::new(),
                 groups: Vec::new(),
             },
@@ -278,5 +309,21 @@ mod tests {
             panic!("the library did not build");
         };
         assert!(message.starts_with("the code does not compile:") && message.contains("mismatched types"), "{message}");
+    }
+
+    #[test]
+    fn a_build_keeps_the_toolchain_and_drops_secrets() {
+        let vars = [
+            ("PATH", "/usr/bin"),
+            ("CARGO_HOME", "/c"),
+            ("GITHUB_TOKEN", "ghp_x"),
+            ("CARGO_REGISTRIES_X_TOKEN", "t"),
+            ("RUSTFLAGS", "-C x"),
+            ("AWS_SECRET_ACCESS_KEY", "k"),
+        ]
+        .map(|(k, v)| (k.into(), v.into()));
+        let kept: Vec<String> =
+            super::build_env(vars.into_iter()).into_iter().map(|(k, _)| k.into_string().unwrap()).collect();
+        assert_eq!(kept, ["PATH", "CARGO_HOME"]);
     }
 }

@@ -3,7 +3,14 @@
 //!
 //! Tests, manifests and everything else come from the pristine workspace;
 //! only `src/` comes from the submission. Each test file also gets the
-//! grader's sentinel test appended (see `run::sentinel`).
+//! grader's sentinel test appended (see `run::sentinel`), and the
+//! submission's crate root `src/lib.rs` gets `#![forbid(unsafe_code)]` put
+//! in front of its first line (on that line, so the compiler's line numbers
+//! stay the student's): the compiler then refuses `unsafe` blocks and
+//! functions, `unsafe extern` blocks, and the `no_mangle`, `export_name`
+//! and `link_section` attributes anywhere in the crate, and no
+//! `#[allow]` can lift a `forbid`. The test crates (the course's code and
+//! the sentinel) are not the student's and keep `unsafe`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -64,11 +71,25 @@ pub fn stage(workspace: &Workspace, stage_dir: &Path, exercises: &[(&Exercise, &
             }
             // Copy the bytes, not the file: permissions and ownership of the
             // submission's files do not carry over.
-            let bytes = fs::read(src.join(file)).map_err(io("reading", &src.join(file)))?;
+            let mut bytes = fs::read(src.join(file)).map_err(io("reading", &src.join(file)))?;
+            if file == Path::new("lib.rs") {
+                bytes = forbid_unsafe(&bytes);
+            }
             fs::write(&to, bytes).map_err(io("writing", &to))?;
         }
     }
     Ok(())
+}
+
+/// The attribute put in front of the crate root.
+pub const FORBID_UNSAFE: &str = "#![forbid(unsafe_code)] ";
+
+/// `lib.rs` with [`FORBID_UNSAFE`] in front of its first line (after a
+/// byte-order mark, which must stay first).
+pub fn forbid_unsafe(source: &[u8]) -> Vec<u8> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let (bom, rest) = if source.starts_with(BOM) { source.split_at(BOM.len()) } else { (&source[..0], source) };
+    [bom, FORBID_UNSAFE.as_bytes(), rest].concat()
 }
 
 /// The workspace's own root manifest, with only the staged exercises as
@@ -140,4 +161,18 @@ fn copy_tree(from: &Path, to: &Path, keep: impl Fn(&Path) -> bool) -> Result<()>
 
 fn portable(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crate_root_gets_forbid_unsafe_on_its_first_line() {
+        let staged = forbid_unsafe(b"//! Docs.\nuse std::sync::Mutex;\n");
+        assert_eq!(staged, b"#![forbid(unsafe_code)] //! Docs.\nuse std::sync::Mutex;\n");
+        assert_eq!(staged.iter().filter(|b| **b == b'\n').count(), 2, "line numbers stay the student's");
+        let with_bom = forbid_unsafe(b"\xEF\xBB\xBFfn f() {}");
+        assert_eq!(with_bom, b"\xEF\xBB\xBF#![forbid(unsafe_code)] fn f() {}");
+    }
 }

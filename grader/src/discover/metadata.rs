@@ -31,8 +31,10 @@ struct RawMetadata {
     timeout: Option<f64>,
     #[serde(default)]
     env: BTreeMap<String, String>,
-    #[serde(default)]
-    review_allow: Vec<String>,
+    /// Modules the exercise's `src/` may use beyond the policy's default
+    /// (`review-allow` is the name from before issue 9).
+    #[serde(default, alias = "review-allow")]
+    allow: Vec<String>,
     /// Test targets only the course's gradings run (see `GradingMetadata`).
     #[serde(default)]
     grading_only: Vec<String>,
@@ -73,9 +75,9 @@ pub struct GradingMetadata {
     pub timeout: Duration,
     /// Variables set for every test run of the exercise.
     pub env: BTreeMap<String, String>,
-    /// Source constructs this exercise legitimately needs (exercise 4
-    /// reads files: `std::fs`), so they are not flagged for review.
-    pub review_allow: Vec<String>,
+    /// Modules of the policy's forbidden list that this exercise's `src/`
+    /// legitimately needs (exercise 4 reads files: `std::fs`).
+    pub allow: Vec<String>,
     /// Test targets that `grader template` leaves out of a student's copy
     /// and the course's own gradings (Gradescope, Classroom 50, `batch`)
     /// run: tests a student cannot read, or tune a solution to.
@@ -226,12 +228,21 @@ pub fn parse(manifest: &Path, metadata: &serde_json::Value, test_targets: &[Stri
             format!("the groups' points add up to {total}, but max-score is {max_score}"),
         ));
     }
+    for (index, module) in raw.allow.iter().enumerate() {
+        if !crate::policy::FORBIDDEN.iter().any(|(forbidden, _)| forbidden == module) {
+            let known: Vec<&str> = crate::policy::FORBIDDEN.iter().map(|(m, _)| *m).collect();
+            return Err(error(
+                &format!("{ROOT}.allow[{index}]"),
+                format!("`{module}` is not one of the policy's forbidden modules: {}", known.join(", ")),
+            ));
+        }
+    }
     Ok(GradingMetadata {
         title: raw.title,
         max_score,
         timeout,
         env: raw.env,
-        review_allow: raw.review_allow,
+        allow: raw.allow,
         grading_only: raw.grading_only,
         groups,
     })

@@ -68,7 +68,7 @@ mod tests {
                 max_score: 3.0,
                 timeout: Duration::from_secs(1),
                 env: Default::default(),
-                review_allow: Vec::new(),
+                allow: Vec::new(),
                 grading_only: Vec::new(),
                 groups: vec![group("open", Visibility::Visible), group("later", Visibility::AfterDueDate)],
             },

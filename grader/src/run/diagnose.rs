@@ -160,6 +160,8 @@ mod tests {
             output_cap: 64 * 1024,
             memory_limit: None,
             diagnosis: Some(diagnosis.clone()),
+            landlock: None,
+            inherit: Vec::new(),
         })
         .unwrap()
     }

@@ -4,7 +4,9 @@
 //! elsewhere, from the records alone.
 
 pub mod canary;
+pub mod confine;
 pub mod diagnose;
+pub mod executables;
 pub mod process;
 pub mod sentinel;
 pub mod slots;
@@ -185,7 +187,9 @@ pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &
     records.into_iter().map(|(_, record)| record).collect()
 }
 
-/// Runs one test once, in a fresh process and a fresh private folder.
+/// Runs one test once, in a fresh process and a fresh private folder,
+/// confined (see [`confine`]), with the sentinel's nonce handed down on a
+/// descriptor (see [`sentinel`]).
 pub fn run_one(case: &TestCase, run: u32, sandbox: &Sandbox) -> RunRecord {
     run_one_diagnosed(case, run, sandbox, &Arc::new(AtomicBool::new(true)))
 }
@@ -209,15 +213,24 @@ fn run_one_diagnosed(case: &TestCase, run: u32, sandbox: &Sandbox, budget: &Arc<
         Ok(dir) => dir,
         Err(e) => return failed(format!("the grader could not prepare the run: {e}")),
     };
-    let sentinel_file = private.path.join("sentinel");
+    if let Err(reason) = executables::check(&case.executable) {
+        return failed(reason);
+    }
+    let (nonce_fd, proof_fd, proof_file) = match sentinel_files(&private.path, &nonce) {
+        Ok(files) => files,
+        Err(e) => return failed(format!("the grader could not prepare the sentinel: {e}")),
+    };
+    let landlock = match confinement(&private, &case.executable) {
+        Ok(ruleset) => ruleset,
+        Err(e) => return failed(format!("the grader could not prepare the run's confinement: {e}")),
+    };
 
     let mut env = base_env(sandbox, &private.path);
     env.push((SEED_ENV.into(), seed.to_string().into()));
     if let Some(rounds) = case.rounds {
         env.push((ROUNDS_ENV.into(), rounds.to_string().into()));
     }
-    env.push((sentinel::FILE_ENV.into(), sentinel_file.clone().into()));
-    env.push((sentinel::NONCE_ENV.into(), nonce.clone().into()));
+    env.push((sentinel::FDS_ENV.into(), sentinel::FDS.into()));
     env.extend(case.env.iter().map(|(k, v)| (k.into(), v.into())));
     let ack_file = private.path.join("tmp").join(".testkit-hang-ack");
     env.push((diagnose::ACK_ENV.into(), ack_file.clone().into()));
@@ -235,12 +248,14 @@ fn run_one_diagnosed(case: &TestCase, run: u32, sandbox: &Sandbox, budget: &Arc<
         output_cap: OUTPUT_CAP,
         memory_limit: Some(MEMORY_LIMIT),
         diagnosis: Some(diagnosis),
+        landlock,
+        inherit: vec![(nonce_fd, sentinel::NONCE_FD), (proof_fd, sentinel::PROOF_FD)],
     };
     let result = match process::run(&spec) {
         Ok(result) => result,
         Err(e) => return failed(format!("the test executable could not be started: {e}")),
     };
-    let sentinel_reached = fs::read(&sentinel_file).is_ok_and(|content| content == nonce.as_bytes());
+    let sentinel_reached = fs::read(&proof_file).is_ok_and(|content| content == nonce.as_bytes());
     let (outcome, message) = interpret(&case.name, &result, sentinel_reached, case.timeout);
     let counterexample = (outcome == RunOutcome::Failed).then(|| counterexample(&result.output.text())).flatten();
     RunRecord {
@@ -258,10 +273,39 @@ fn run_one_diagnosed(case: &TestCase, run: u32, sandbox: &Sandbox, budget: &Arc<
     }
 }
 
+/// The sentinel's two descriptors: the nonce, written to a file that is
+/// then deleted (so it exists only as the open descriptor), and the proof
+/// file the sentinel writes to. Both lie in the run's folder but outside its
+/// `home/` and `tmp/`, where a confined test cannot open them.
+fn sentinel_files(
+    private: &Path,
+    nonce: &str,
+) -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd, PathBuf)> {
+    let nonce_path = private.join("nonce");
+    fs::write(&nonce_path, nonce)?;
+    let nonce_file = fs::File::open(&nonce_path)?;
+    fs::remove_file(&nonce_path)?;
+    let proof_path = private.join("proof");
+    let proof_file = fs::OpenOptions::new().write(true).create_new(true).open(&proof_path)?;
+    Ok((nonce_file.into(), proof_file.into(), proof_path))
+}
+
+/// The run's Landlock ruleset, or `None` when the grader runs unconfined
+/// (the scorecard says so).
+fn confinement(private: &PrivateDir, executable: &Path) -> std::io::Result<Option<std::os::fd::OwnedFd>> {
+    match confine::mode() {
+        confine::Mode::Landlock { abi } => confine::ruleset_for_run(*abi, &private.path, executable).map(Some),
+        confine::Mode::Off { .. } => Ok(None),
+    }
+}
+
 /// Lists the tests of a test executable (without the sentinel), running it
 /// under the same limits as a test.
 pub fn list_tests(executable: &Path, sandbox: &Sandbox) -> Result<Vec<String>, String> {
     let private = PrivateDir::create(&sandbox.scratch).map_err(|e| format!("could not prepare listing: {e}"))?;
+    executables::check(executable)?;
+    let landlock =
+        confinement(&private, executable).map_err(|e| format!("could not prepare the listing's confinement: {e}"))?;
     let spec = ProcessSpec {
         program: executable.to_path_buf(),
         args: ["--list", "--format", "terse"].into_iter().map(OsString::from).collect(),
@@ -271,6 +315,8 @@ pub fn list_tests(executable: &Path, sandbox: &Sandbox) -> Result<Vec<String>, S
         output_cap: 4 * 1024 * 1024,
         memory_limit: Some(MEMORY_LIMIT),
         diagnosis: None,
+        landlock,
+        inherit: Vec::new(),
     };
     let result = process::run(&spec).map_err(|e| format!("the test executable could not be started: {e}"))?;
     if result.exit != Exit::Code(0) {

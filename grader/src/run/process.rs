@@ -1,12 +1,15 @@
 //! One child process under the grader's limits: a fresh process group, a
-//! scrubbed environment, resource limits, a time limit after which the whole
-//! group is killed, and output captured up to a cap.
+//! scrubbed environment, resource limits, a Landlock domain (see
+//! [`super::confine`]), descriptors handed down at fixed numbers (the
+//! sentinel's), a time limit after which the whole group is killed, and
+//! output captured up to a cap.
 //!
 //! Used for test runs, test listing and builds alike, so every process the
 //! grader starts on a submission's behalf is held to the same rules.
 
 use std::ffi::OsString;
 use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -19,7 +22,7 @@ use super::diagnose::{self, Diagnosis};
 use crate::scorecard::Hang;
 
 /// What to run, and under which limits.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ProcessSpec {
     pub program: PathBuf,
     pub args: Vec<OsString>,
@@ -35,6 +38,13 @@ pub struct ProcessSpec {
     /// Look at the threads of a hung test before it is killed (see
     /// [`super::diagnose`]); `None` for builds and listings.
     pub diagnosis: Option<Diagnosis>,
+    /// A Landlock ruleset ([`super::confine::ruleset`]) the child enters
+    /// before `exec`; `None` runs it unconfined.
+    pub landlock: Option<OwnedFd>,
+    /// Descriptors the child gets at the given numbers (at least 3), open
+    /// across `exec`; every other descriptor of the grader is closed on
+    /// `exec` (the standard library opens all of them close-on-exec).
+    pub inherit: Vec<(OwnedFd, i32)>,
 }
 
 /// How the process ended.
@@ -101,8 +111,28 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
         .stderr(writer)
         .process_group(0);
     let memory_limit = spec.memory_limit;
+    let landlock = spec.landlock.as_ref().map(|fd| fd.as_raw_fd());
+    // Each source descriptor is first copied to a number of 10 or more, so
+    // that placing one at 3 cannot overwrite the source of another.
+    let mut sources = Vec::with_capacity(spec.inherit.len());
+    for (fd, target) in &spec.inherit {
+        if *target < 3 || *target >= 10 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("cannot hand down descriptor {target}")));
+        }
+        // SAFETY: F_DUPFD_CLOEXEC on a descriptor we own returns a new one
+        // (or -1), which the OwnedFd below then owns.
+        let high = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
+        if high < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `high` is a fresh descriptor nobody else owns.
+        sources.push((unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(high) }, *target));
+    }
+    let moves: Vec<(i32, i32)> = sources.iter().map(|(fd, target)| (fd.as_raw_fd(), *target)).collect();
     // SAFETY: the closure runs in the forked child before exec and only
-    // calls async-signal-safe functions (setrlimit).
+    // makes system calls (setrlimit, prctl, landlock_restrict_self, dup2),
+    // all async-signal-safe; it allocates nothing (`moves` was built before
+    // the fork and is only read).
     unsafe {
         command.pre_exec(move || {
             // The grader's gdb (a child of the grader, not an ancestor of
@@ -113,6 +143,15 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
             if let Some(bytes) = memory_limit {
                 set_limit(libc::RLIMIT_AS, bytes);
             }
+            if let Some(fd) = landlock {
+                super::confine::enter(fd)?;
+            }
+            for &(from, to) in &moves {
+                // dup2 leaves the copy open across exec.
+                if libc::dup2(from, to) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
             Ok(())
         });
     }
@@ -122,6 +161,7 @@ pub fn run(spec: &ProcessSpec) -> io::Result<ProcessResult> {
     // The pipe's write ends now live only in the child (and what it starts):
     // dropping the command closes ours, so reading ends when they are gone.
     drop(command);
+    drop(sources);
     let pid = child.id() as libc::pid_t;
 
     let cap = spec.output_cap;
@@ -323,6 +363,8 @@ mod tests {
             output_cap: 1000,
             memory_limit: None,
             diagnosis: None,
+            landlock: None,
+            inherit: vec![],
         })
         .unwrap()
     }
@@ -345,6 +387,8 @@ mod tests {
             output_cap: 1000,
             memory_limit: None,
             diagnosis: None,
+            landlock: None,
+            inherit: vec![],
         })
         .unwrap();
         assert_eq!(result.output.text().trim(), "PATH=/usr/bin:/bin");
