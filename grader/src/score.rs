@@ -151,7 +151,7 @@ fn combine_lanes(own: Vec<TestCard>) -> Vec<TestCard> {
                 card.points = 0.0;
                 card.decided_by = Some(other_lane);
                 card.message = Some(format!(
-                    "its own {} runs passed, but the {other_name} lane found a failure in {} (a failure in                      either lane costs the test its points): {}",
+                    "its own {} runs passed, but the {other_name} lane found a failure in {} (a failure in either lane costs the test its points): {}",
                     card.runs,
                     failure.name,
                     first_line(failure.message.as_deref())
