@@ -14,7 +14,9 @@
 //! - [`exclusive`] keeps the stress tests of one test binary from running at
 //!   the same time as each other, so they never oversubscribe the cores;
 //! - [`with_watchdog`] fails a test whose workers stop making progress (a
-//!   deadlock) instead of letting it hang.
+//!   deadlock) instead of letting it hang;
+//! - [`lincheck`] draws small concurrent scenarios from an exercise's API and
+//!   judges their outcomes against a sequential model (linearizability).
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -24,6 +26,8 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 pub use rand::rngs::StdRng;
+
+pub mod lincheck;
 
 /// The environment variable that fixes the random inputs of a stress test.
 pub const SEED_ENV: &str = "STRESS_SEED";
