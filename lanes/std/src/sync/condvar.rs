@@ -54,7 +54,7 @@ impl Condvar {
         let taken_at = guard.location;
         record("waits on a Condvar (releases the lock)", location);
         let (mutex, inner) = guard.take();
-        if shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng()) % SPURIOUS_ONE_IN == 0 {
+        if shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng()).is_multiple_of(SPURIOUS_ONE_IN) {
             drop(inner);
             shuttle::thread::yield_now();
             blocking("waits for the Mutex again after a spurious wake-up (blocked here)", location);
