@@ -190,7 +190,7 @@ const LANE: lane_std::harness::Lane = lane_std::harness::Lane {
     random_executions: 150,
     pct_executions: 150,
     pct_depth: 3,
-    max_steps: 20_000,
+    max_steps: 50_000,
     copy_root: concat!(env!("OUT_DIR"), "/lane/src"),
     src_root: concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
 };

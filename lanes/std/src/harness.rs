@@ -211,8 +211,11 @@ impl<S: Scheduler> Scheduler for Stopping<S> {
         if VERDICT.with(|verdict| verdict.borrow().is_some()) {
             return None;
         }
-        self.executions.set(self.executions.get() + 1);
-        self.inner.new_execution()
+        let schedule = self.inner.new_execution();
+        if schedule.is_some() {
+            self.executions.set(self.executions.get() + 1);
+        }
+        schedule
     }
 
     fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, is_yielding: bool) -> Option<TaskId> {
