@@ -68,7 +68,7 @@ mod spec {
 
         fn generate(rng: &mut StdRng) -> Scenario<Self> {
             let init = [0, 60, 100, 100][rng.random_range(0..4)];
-            let threads = if rng.random_bool(0.3) { 3 } else { 2 };
+            let threads = if rng.random_bool(0.5) { 3 } else { 2 };
             let threads = (0..threads)
                 .map(|_| {
                     (0..rng.random_range(1..=3))

@@ -105,15 +105,15 @@ mod spec {
             let prefill = rng.random_range(0..=capacity);
             let mut next = 1..;
             let items: Vec<u64> = next.by_ref().take(prefill).collect();
-            let threads = if rng.random_bool(0.3) { 3 } else { 2 };
+            let threads = if rng.random_bool(0.5) { 3 } else { 2 };
             let threads = (0..threads)
                 .map(|_| {
                     (0..rng.random_range(1..=3))
                         .map(|_| match rng.random_range(0..50) {
-                            0..=14 => Op::Push(next.next().expect("endless")),
-                            15..=29 => Op::Pop,
-                            30..=35 => Op::Close,
-                            36..=38 => Op::Len,
+                            0..=13 => Op::Push(next.next().expect("endless")),
+                            14..=27 => Op::Pop,
+                            28..=32 => Op::Close,
+                            33..=38 => Op::Len,
                             39..=40 => Op::IsEmpty,
                             41..=42 => Op::IsClosed,
                             43 => Op::Capacity,

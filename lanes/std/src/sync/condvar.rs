@@ -2,10 +2,13 @@
 //!
 //! shuttle's timed waits never time out, so a correct program whose waits
 //! end by timeout would look deadlocked. Here a timed wait releases the
-//! lock, yields and reacquires it: a spurious wake-up, which std allows and
-//! every correct caller rechecks its condition after. `wait_timeout_while`
-//! reports a timeout after many such wake-ups without the condition
-//! becoming false, as a real long wait would.
+//! lock, yields and reacquires it, and then reports a timeout one time in
+//! [`TIMEOUT_ONE_IN`] (chosen by the scheduler's seeded randomness): time is
+//! not modelled, so any amount of it may have passed. A correct caller
+//! rechecks its condition either way; one that gives up when the timeout
+//! fires (a `pop` returning `None` on an open queue) is caught.
+//! `wait_timeout_while` waits through such wake-ups until its condition is
+//! false or a timeout is reported.
 //!
 //! `wait` wakes up spuriously now and then (one wait in
 //! [`SPURIOUS_ONE_IN`], chosen by the scheduler's seeded randomness, so a
@@ -22,8 +25,13 @@ use crate::harness::{blocking, record};
 /// One `wait` in this many returns spuriously.
 pub const SPURIOUS_ONE_IN: u64 = 6;
 
-/// How many spurious wake-ups `wait_timeout_while` waits before timing out.
-const TIMED_WAIT_ROUNDS: usize = 64;
+/// One timed wait in this many reports that its time elapsed.
+pub const TIMEOUT_ONE_IN: u64 = 4;
+
+/// A draw from the scheduler's seeded randomness: true one time in `n`.
+fn one_in(n: u64) -> bool {
+    shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng()).is_multiple_of(n)
+}
 
 /// A condition variable (std's API over shuttle's model).
 pub struct Condvar {
@@ -54,7 +62,7 @@ impl Condvar {
         let taken_at = guard.location;
         record("waits on a Condvar (releases the lock)", location);
         let (mutex, inner) = guard.take();
-        if shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng()).is_multiple_of(SPURIOUS_ONE_IN) {
+        if one_in(SPURIOUS_ONE_IN) {
             drop(inner);
             shuttle::thread::yield_now();
             blocking("waits for the Mutex again after a spurious wake-up (blocked here)", location);
@@ -96,10 +104,18 @@ impl Condvar {
         shuttle::thread::yield_now();
         blocking("waits for the Mutex again after Condvar::wait_timeout (blocked here)", location);
         let result = mutex.lock();
-        record("wakes up from Condvar::wait_timeout (the lock is held again)", location);
+        let timed_out = one_in(TIMEOUT_ONE_IN);
+        record(
+            if timed_out {
+                "Condvar::wait_timeout times out (the lock is held again)"
+            } else {
+                "wakes up from Condvar::wait_timeout (the lock is held again)"
+            },
+            location,
+        );
         match map_lock(result, |inner| MutexGuard::rewrap(mutex, inner, taken_at)) {
-            Ok(guard) => Ok((guard, WaitTimeoutResult(false))),
-            Err(poisoned) => Err(PoisonError::new((poisoned.into_inner(), WaitTimeoutResult(false)))),
+            Ok(guard) => Ok((guard, WaitTimeoutResult(timed_out))),
+            Err(poisoned) => Err(PoisonError::new((poisoned.into_inner(), WaitTimeoutResult(timed_out)))),
         }
     }
 
@@ -114,17 +130,20 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        for _ in 0..TIMED_WAIT_ROUNDS {
+        loop {
             if !condition(&mut *guard) {
                 return Ok((guard, WaitTimeoutResult(false)));
             }
-            guard = match self.wait_timeout(guard, duration) {
-                Ok((guard, _)) => guard,
+            let timed_out;
+            (guard, timed_out) = match self.wait_timeout(guard, duration) {
+                Ok((guard, result)) => (guard, result.timed_out()),
                 Err(poisoned) => return Err(PoisonError::new((poisoned.into_inner().0, WaitTimeoutResult(false)))),
             };
+            if timed_out {
+                let still = condition(&mut *guard);
+                return Ok((guard, WaitTimeoutResult(still)));
+            }
         }
-        let timed_out = condition(&mut *guard);
-        Ok((guard, WaitTimeoutResult(timed_out)))
     }
 
     /// Wakes one waiting thread.
