@@ -505,6 +505,92 @@ pub fn next_seed(seed: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A rejected real-thread round: the scenario, what was observed, and why
+/// no sequential order explains it.
+pub struct RoundFailure<S: Spec> {
+    /// The round (0-based) and its scenario's seed.
+    pub round: u64,
+    /// Replaying from this seed starts at this round's scenario.
+    pub seed: u64,
+    /// The scenario.
+    pub scenario: Scenario<S>,
+    /// What each call returned, and the final state.
+    pub observed: Vec<String>,
+    /// Why no sequential order explains it.
+    pub explanation: String,
+}
+
+/// The same scenarios and oracle on real threads, for a stress lane: each
+/// round draws a scenario (seeded like the controlled lane's, scenario `k`
+/// by the `k`-th link of the chain from `stress.seed`), runs its threads on
+/// persistent worker threads lined up by a [`SpinBarrier`](crate::SpinBarrier),
+/// and judges the outcome with [`linearizable`]. Returns the first rejected
+/// round. Real threads only collide by chance: this finds what the machine
+/// happens to show, and a run that finds nothing proves nothing. Calls that
+/// can block forever in a buggy submission need a watchdog around this
+/// ([`with_watchdog`](crate::with_watchdog)).
+pub fn check_on_threads<S: Spec>(stress: &crate::Stress) -> Result<(), RoundFailure<S>>
+where
+    S::Sut: 'static,
+{
+    use rand::SeedableRng;
+    use std::sync::Arc;
+
+    type Job<S> = Arc<(Scenario<S>, <S as Spec>::Sut, History<S>)>;
+    const WORKERS: usize = 3;
+    let barrier = Arc::new(crate::SpinBarrier::new(WORKERS + 1));
+    let slot: Arc<Mutex<Option<Job<S>>>> = Arc::new(Mutex::new(None));
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|index| {
+            let (barrier, slot) = (barrier.clone(), slot.clone());
+            std::thread::spawn(move || {
+                while barrier.wait() {
+                    let job = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let Some(job) = job else { break };
+                    let (scenario, sut, history) = &*job;
+                    for op in scenario.threads.get(index).into_iter().flatten() {
+                        history.call(index, sut, op);
+                    }
+                    if !barrier.wait() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut seed = stress.seed;
+    let mut outcome = Ok(());
+    for round in 0..stress.rounds {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let scenario = loop {
+            let scenario = S::generate(&mut rng);
+            if scenario.threads.len() <= WORKERS && scenario.always_completes() {
+                break scenario;
+            }
+        };
+        let sut = S::sut(&scenario.init);
+        let job: Job<S> = Arc::new((scenario, sut, History::default()));
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(job.clone());
+        barrier.wait();
+        barrier.wait();
+        let (scenario, sut, history) = &*job;
+        let events = history.events();
+        let fin = S::sut_final(sut);
+        if let Err(explanation) = linearizable::<S>(&scenario.init, &events, &fin) {
+            let observed = observed_lines::<S>(&events, Some(&fin));
+            outcome = Err(RoundFailure { round, seed, scenario: scenario.clone(), observed, explanation });
+            break;
+        }
+        seed = next_seed(seed);
+    }
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    barrier.wait();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    outcome
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,5 +734,72 @@ mod tests {
         assert_eq!(next_seed(1), next_seed(1));
         assert_ne!(next_seed(1), next_seed(2));
         assert_ne!(next_seed(next_seed(1)), next_seed(1));
+    }
+
+    /// A register behind one Mutex: correct, so no round may be rejected.
+    struct LockedRegister;
+    impl Spec for LockedRegister {
+        type Init = u64;
+        type Op = Op;
+        type Ret = Option<u64>;
+        type Final = u64;
+        type Model = u64;
+        type Sut = Mutex<u64>;
+        fn generate(rng: &mut StdRng) -> Scenario<Self> {
+            let threads = (0..rng.random_range(2..=3))
+                .map(|_| {
+                    (0..rng.random_range(1..=3))
+                        .map(|_| if rng.random_bool(0.6) { Op::Add(1) } else { Op::Get })
+                        .collect()
+                })
+                .collect();
+            Scenario { init: rng.random_range(0..3), threads }
+        }
+        fn model(init: &u64) -> u64 {
+            *init
+        }
+        fn step(model: &mut u64, op: &Op) -> Option<Option<u64>> {
+            Register::step(model, op)
+        }
+        fn model_final(model: &u64) -> u64 {
+            *model
+        }
+        fn sut(init: &u64) -> Mutex<u64> {
+            Mutex::new(*init)
+        }
+        fn call(sut: &Mutex<u64>, op: &Op) -> Option<u64> {
+            let mut value = sut.lock().unwrap();
+            match op {
+                Op::Add(n) => {
+                    *value += n;
+                    None
+                }
+                Op::Get => Some(*value),
+                Op::Take => unreachable!("not generated"),
+            }
+        }
+        fn sut_final(sut: &Mutex<u64>) -> u64 {
+            *sut.lock().unwrap()
+        }
+        fn show_init(init: &u64) -> String {
+            format!("LockedRegister::new({init})")
+        }
+        fn show_op(op: &Op) -> String {
+            format!("{op:?}")
+        }
+        fn show_final(fin: &u64) -> String {
+            format!("get() -> {fin}")
+        }
+    }
+
+    #[test]
+    fn real_threads_never_reject_a_correct_object() {
+        let stress = crate::Stress::new("testkit", "lib", 300);
+        if let Err(failure) = check_on_threads::<LockedRegister>(&stress) {
+            panic!(
+                "round {} rejected a correct register: {:?}: {}",
+                failure.round, failure.observed, failure.explanation
+            );
+        }
     }
 }
