@@ -7,7 +7,7 @@
 #     failures in CORRECT_RUNS runs (target 0);
 #   - time: the lane test's wall time per run, per exercise.
 # Usage: scripts/measure-lane.sh [RUNS] [CORRECT_RUNS]   (defaults 100 and 200)
-# LANE_ROUNDS (default 60, what a grading runs) sets the scenarios per run.
+# LANE_ROUNDS (default 100, what a grading runs) sets the scenarios per run.
 # Each fixture's src/ is laid over a scratch copy of the exercise crate, never
 # over the workspace's own; the test binary is built once per fixture and then
 # run directly (no cargo in the loop).
@@ -20,7 +20,7 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/ws"
 tar -C "$root" --exclude=./target --exclude=./.git -cf - . | tar -C "$scratch/ws" -xf -
 export CARGO_TARGET_DIR="$root/target/measure-lane"
-export STRESS_ROUNDS=${LANE_ROUNDS:-60}
+export STRESS_ROUNDS=${LANE_ROUNDS:-100}
 unset STRESS_SEED
 printf '%-52s %-8s %-10s %-12s %s\n' submission kind failed runs "secs/run(median)"
 for n in 1 2 5; do

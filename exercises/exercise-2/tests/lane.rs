@@ -244,7 +244,7 @@ fn lane_scenarios_are_linearizable() {
     }
     #[cfg(not(lane_unavailable))]
     {
-        let stress = testkit::stress!(30);
+        let stress = testkit::stress!(40);
         lane_std::harness::check_scenarios::<spec::QueueSpec>(&stress, &LANE);
     }
 }

@@ -80,8 +80,14 @@ mod spec {
                 1..=13 => 2,
                 _ => 3,
             };
-            let init: Vec<u64> = (0..accounts).map(|_| [0, 60, 100][rng.random_range(0..3)]).collect();
+            let mut init: Vec<u64> = (0..accounts).map(|_| [0, 60, 100][rng.random_range(0..3)]).collect();
             let threads = if rng.random_bool(0.3) { 3 } else { 2 };
+            // The account most transfers of this scenario take money from,
+            // with money in it to compete for.
+            let hot = if accounts == 0 { 0 } else { rng.random_range(0..accounts) };
+            if let Some(balance) = init.get_mut(hot) {
+                *balance = [60, 100][rng.random_range(0..2)];
+            }
             let threads = (0..threads)
                 .map(|_| {
                     if accounts >= 2 && rng.random_range(0..4) == 0 {
@@ -89,7 +95,7 @@ mod spec {
                         // another thread moves money between them: a
                         // transfer that is not one atomic step shows the
                         // money in neither account, or in both.
-                        let first = rng.random_range(0..accounts);
+                        let first = if rng.random_bool(0.5) { hot } else { rng.random_range(0..accounts) };
                         let second = (first + rng.random_range(1..accounts)) % accounts;
                         return vec![Op::Balance(first), Op::Balance(second)];
                     }
@@ -101,10 +107,12 @@ mod spec {
                                     return Op::Transfer(0, rng.random_range(0..2), amount);
                                 }
                                 // Mostly two distinct existing accounts, in
-                                // either direction; sometimes the same one,
-                                // or accounts past the end (the errors' order).
-                                let from = rng.random_range(0..accounts);
-                                let (from, to) = match rng.random_range(0..14) {
+                                // either direction, often out of the same
+                                // account (transfers competing for its
+                                // funds); sometimes the same one, or
+                                // accounts past the end (the errors' order).
+                                let from = if rng.random_bool(0.5) { hot } else { rng.random_range(0..accounts) };
+                                let (from, to) = match rng.random_range(0..12) {
                                     0 => (from, from),
                                     1 => (from, accounts),
                                     2 => (accounts, from),
@@ -123,6 +131,17 @@ mod spec {
                         .collect()
                 })
                 .collect();
+            let mut threads: Vec<Vec<Op>> = threads;
+            if accounts >= 2 && rng.random_range(0..10) < 3 {
+                // The same funds, wanted by every thread at once: each
+                // transfer out of `hot` fits its balance, no two together do.
+                let amount = if init[hot] == 100 { 60 } else { 40 };
+                for ops in &mut threads {
+                    let to = (hot + rng.random_range(1..accounts)) % accounts;
+                    ops.insert(0, Op::Transfer(hot, to, amount));
+                    ops.truncate(3);
+                }
+            }
             Scenario { init, threads }
         }
 
@@ -214,7 +233,7 @@ fn lane_scenarios_are_linearizable() {
     }
     #[cfg(not(lane_unavailable))]
     {
-        let stress = testkit::stress!(30);
+        let stress = testkit::stress!(40);
         lane_std::harness::check_scenarios::<spec::BankSpec>(&stress, &LANE);
     }
 }
