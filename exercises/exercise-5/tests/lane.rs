@@ -81,7 +81,7 @@ mod spec {
                 _ => 3,
             };
             let mut init: Vec<u64> = (0..accounts).map(|_| [0, 60, 100][rng.random_range(0..3)]).collect();
-            let threads = if rng.random_bool(0.3) { 3 } else { 2 };
+            let threads = if rng.random_bool(0.5) { 3 } else { 2 };
             // The account most transfers of this scenario take money from,
             // with money in it to compete for.
             let hot = if accounts == 0 { 0 } else { rng.random_range(0..accounts) };
