@@ -7,7 +7,8 @@
 #     failures in CORRECT_RUNS runs (target 0);
 #   - time: the lane test's wall time per run, per exercise.
 # Usage: scripts/measure-lane.sh [RUNS] [CORRECT_RUNS]   (defaults 100 and 200)
-# LANE_ROUNDS (default 100, what a grading runs) sets the scenarios per run.
+# LANE_ROUNDS sets the scenarios per run (default: what a grading runs, the
+# lane group's `rounds` in the exercise's Cargo.toml).
 # Each fixture's src/ is laid over a scratch copy of the exercise crate, never
 # over the workspace's own; the test binary is built once per fixture and then
 # run directly (no cargo in the loop).
@@ -20,7 +21,6 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/ws"
 tar -C "$root" --exclude=./target --exclude=./.git -cf - . | tar -C "$scratch/ws" -xf -
 export CARGO_TARGET_DIR="$root/target/measure-lane"
-export STRESS_ROUNDS=${LANE_ROUNDS:-100}
 unset STRESS_SEED
 printf '%-52s %-8s %-10s %-12s %s\n' submission kind failed runs "secs/run(median)"
 for n in 1 2 5; do
@@ -33,6 +33,8 @@ for n in 1 2 5; do
     cp -r "$sub/exercises/exercise-$n/src" "$scratch/ws/exercises/exercise-$n/src"
     bin=$(cd "$scratch/ws" && cargo test -q -p exercise-$n --test lane --no-run --message-format=json 2>/dev/null \
       | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    rounds=${LANE_ROUNDS:-$(awk '/target = "lane"/ {lane = 1} lane && /^rounds/ {print $3; exit}' "$root/exercises/exercise-$n/Cargo.toml")}
+    export STRESS_ROUNDS=${rounds:-100}
     total=$runs; [ "$kind" = correct ] && total=$correct_runs
     failed=0; times=()
     for ((i = 0; i < total; i++)); do
