@@ -45,9 +45,15 @@ pub fn compute(workspace: &Workspace) -> Result<Manifest> {
             add(&path)?;
         }
     }
-    let mut trees = vec![root.join("testkit")];
+    // lanes/: the controlled lane's shim and rewrite, which the exercises'
+    // build scripts and lane tests are built from.
+    let mut trees = vec![root.join("testkit"), root.join("lanes")];
     for exercise in &workspace.exercises {
         add(&exercise.manifest)?;
+        let build_script = exercise.dir.join("build.rs");
+        if build_script.is_file() {
+            add(&build_script)?;
+        }
         trees.push(exercise.dir.join("tests"));
     }
     for tree in trees {

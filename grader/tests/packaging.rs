@@ -83,6 +83,9 @@ fn assert_holds_the_course_files(package: &Path) {
         "grader/scorecard.schema.json",
         "exercises/exercise-1/Cargo.toml",
         "exercises/exercise-1/src/lib.rs",
+        "exercises/exercise-1/build.rs",
+        "lanes/std/Cargo.toml",
+        "lanes/rewrite/Cargo.toml",
     ] {
         assert!(package.join(file).is_file(), "{file} is missing from {}", package.display());
     }

@@ -17,7 +17,9 @@
 //!   deadlock) instead of letting it hang, and shows where each thread
 //!   waits in the student's own lines ([`hang`]);
 //! - [`panic_message`], [`AbandonOnDrop`] and [`Stress::context`] are the
-//!   small helpers every exercise's tests need.
+//!   small helpers every exercise's tests need;
+//! - [`lincheck`] draws small concurrent scenarios from an exercise's API and
+//!   judges their outcomes against a sequential model (linearizability).
 
 pub mod hang;
 
@@ -29,6 +31,8 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 pub use rand::rngs::StdRng;
+
+pub mod lincheck;
 
 /// The environment variable that fixes the random inputs of a stress test.
 pub const SEED_ENV: &str = "STRESS_SEED";

@@ -97,6 +97,12 @@ pub(crate) fn write_course_files(workspace: &Workspace, dest: &Path) -> Result<(
     }
 
     copy_tree(&root.join("testkit"), &dest.join("testkit"), &|_| false)?;
+    // The controlled lane's crates (lanes/*, a workspace member glob): the
+    // exercises' build scripts and lane tests depend on them.
+    let lanes = root.join("lanes");
+    if lanes.is_dir() {
+        copy_tree(&lanes, &dest.join("lanes"), &|_| false)?;
+    }
 
     // The grader's tests grade the reference solutions and the fixtures, so
     // they cannot run without them; everything else of the grader comes.
