@@ -150,7 +150,19 @@ fn the_dashboard_and_a_feedback_page_render_the_scorecards_numbers_in_chromium()
     assert_clean(&visit, &out, "bob's page");
     let bob = scorecard(&out, "lab-bob");
     assert_eq!(visit.probe["total"], points(&bob["score"]).as_str(), "{:#}", visit.probe);
-    assert!(visit.probe["messages"].as_array().unwrap().iter().all(|m| m == "this submission panics on purpose"));
+    // Every message of a test that did not pass, in full and in order, as
+    // the scorecard has it (the panic itself, and what the lanes made of it).
+    let expected: Vec<&Value> = bob["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["tests"].as_array().unwrap())
+        .filter(|t| t["status"] != "passed" && !t["message"].is_null())
+        .map(|t| &t["message"])
+        .collect();
+    let shown: Vec<&Value> = visit.probe["messages"].as_array().unwrap().iter().collect();
+    assert_eq!(shown, expected, "{:#}", visit.probe);
+    assert!(shown.iter().any(|m| m.as_str().unwrap().contains("this submission panics on purpose")), "{shown:?}");
     // One diagnosis section per test whose scorecard holds a counterexample
     // or a hang diagnosis, and none where it holds neither.
     let diagnosed = bob["exercises"]
