@@ -146,7 +146,10 @@ fn every_hanging_fixture_is_diagnosed_at_its_own_lines() {
     let text = source(fixture, "exercise-1");
     check(&card, "exercise-1", "deposit_adds_to_the_balance", &text, &lines_with(&text, "thread::sleep("), "sleeping");
     // Once per test per grading, and only on a hang: a timed-out test has one.
-    for test in exercise(&card, "exercise-1")["tests"].as_array().unwrap() {
+    // (The controlled lane's test fails rather than hangs: its scheduler sees
+    // Account::new never return.)
+    for test in exercise(&card, "exercise-1")["tests"].as_array().unwrap().iter().filter(|t| t["lane"] != "controlled")
+    {
         assert_eq!(test["status"], "timed_out");
         assert!(test["hang"].is_object(), "{test:#}");
     }

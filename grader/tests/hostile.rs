@@ -305,7 +305,10 @@ fn no_process_started_by_a_submission_outlives_its_grading() {
     // process-group kill behind it.
     let card = grade_with_policy_off(&fixture, &["--exercise", "exercise-1", "--repeat", "1", "--timeout", "3"]);
     let exercise = exercise(&card, "exercise-1");
-    assert!(exercise["tests"].as_array().unwrap().iter().all(|t| t["status"] == "timed_out"), "{exercise:#}");
+    // Every test of real threads hangs; the controlled lane's scheduler sees
+    // the calls never return and fails its test instead.
+    let tests = exercise["tests"].as_array().unwrap();
+    assert!(tests.iter().filter(|t| t["lane"] != "controlled").all(|t| t["status"] == "timed_out"), "{exercise:#}");
     let survivors = std::process::Command::new("pgrep").args(["-f", "sleep 987654"]).output().unwrap();
     assert!(
         survivors.stdout.is_empty(),
@@ -323,8 +326,12 @@ fn an_output_flood_leaves_the_grader_small_and_the_message_short() {
     assert!(peak < 200.0, "the grader's peak memory was {peak} MiB while tests wrote gigabytes");
     for test in exercise(&card, "exercise-1")["tests"].as_array().unwrap() {
         let message = test["message"].as_str().unwrap();
-        assert!(message.contains("after the flood"), "{message}");
         assert!(message.len() < 4096, "a message of {} bytes", message.len());
+        // The controlled lane's test floods its output in every execution
+        // it explores: only its length is bounded.
+        if test["lane"] != "controlled" {
+            assert!(message.contains("after the flood"), "{message}");
+        }
     }
 }
 

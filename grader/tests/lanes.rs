@@ -107,7 +107,10 @@ struct Course {
     dir: tempfile::TempDir,
 }
 
-const COUNTEREXAMPLE: &str = r#"{"scenario":["thread 1: withdraw(600)","thread 2: withdraw(600)"],"observed":["thread 1: Ok(400)","thread 2: Ok(400)"],"explanation":"in either order the second withdrawal fails","steps":[{"thread":"thread 1","operation":"Mutex::lock","file":"src/lib.rs","line":3,"source":"let b = *BALANCE.lock().unwrap();"}],"replay":"STRESS_SEED=7 cargo test -p exercise-9 --test lane -- lane_scenarios_are_linearizable --exact"}"#;
+/// Line 3 of every stand-in submission.
+const BALANCE_LINE: &str = "pub fn balance() -> u32 { *BALANCE.lock().unwrap() }";
+
+const COUNTEREXAMPLE: &str = r#"{"scenario":["thread 1: withdraw(600)","thread 2: withdraw(600)"],"observed":["thread 1: Ok(400)","thread 2: Ok(400)"],"explanation":"in either order the second withdrawal fails","steps":[{"thread":"thread 1","operation":"Mutex::lock","file":"src/lib.rs","line":3,"source":"text the test printed, never shown as the student's code"}],"replay":"STRESS_SEED=7 cargo test -p exercise-9 --test lane -- lane_scenarios_are_linearizable --exact"}"#;
 
 impl Course {
     fn new() -> Course {
@@ -191,7 +194,11 @@ fn lane_scenarios_are_linearizable() {{
         let src = root.join("exercises/exercise-9/src");
         std::fs::create_dir_all(&src).unwrap();
         let lane_mode = mode.map(|m| format!("pub fn lane_mode() -> &'static str {{ {m:?} }}\n")).unwrap_or_default();
-        std::fs::write(src.join("lib.rs"), format!("pub fn value() -> u32 {{ {value} }}\n{lane_mode}")).unwrap();
+        // Line 3 is the line the stand-in counterexample points at.
+        let lines = format!(
+            "pub fn value() -> u32 {{ {value} }}\nstatic BALANCE: std::sync::Mutex<u32> = std::sync::Mutex::new(0);\n{BALANCE_LINE}\n{lane_mode}"
+        );
+        std::fs::write(src.join("lib.rs"), lines).unwrap();
         root
     }
 
@@ -281,7 +288,9 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     common::check_schema(&card);
     let failing = test(&card, LANE);
     assert_eq!(failing["status"], "failed");
-    let expected: serde_json::Value = serde_json::from_str(COUNTEREXAMPLE).unwrap();
+    // The grader quotes the submission's own line 3, not what the test printed.
+    let mut expected: serde_json::Value = serde_json::from_str(COUNTEREXAMPLE).unwrap();
+    expected["steps"][0]["source"] = BALANCE_LINE.into();
     assert_eq!(failing["counterexample"], expected, "{failing:#}");
     let stress = test(&card, STRESS);
     assert_eq!(
@@ -291,6 +300,6 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     assert_eq!(card["score"], 10.0, "{card:#}");
     let summary = String::from_utf8_lossy(&output.stderr);
     assert!(summary.contains("why this is wrong: in either order the second withdrawal fails"), "{summary}");
-    assert!(summary.contains("thread 1  src/lib.rs:3  let b = *BALANCE.lock().unwrap();  (Mutex::lock)"), "{summary}");
+    assert!(summary.contains(&format!("thread 1  src/lib.rs:3  {BALANCE_LINE}  (Mutex::lock)")), "{summary}");
     assert!(summary.contains("replay this interleaving: STRESS_SEED=7 cargo test -p exercise-9"), "{summary}");
 }

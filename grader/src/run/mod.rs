@@ -257,7 +257,10 @@ fn run_one_diagnosed(case: &TestCase, run: u32, sandbox: &Sandbox, budget: &Arc<
     };
     let sentinel_reached = fs::read(&proof_file).is_ok_and(|content| content == nonce.as_bytes());
     let (outcome, message) = interpret(&case.name, &result, sentinel_reached, case.timeout);
-    let counterexample = (outcome == RunOutcome::Failed).then(|| counterexample(&result.output.text())).flatten();
+    let counterexample = (outcome == RunOutcome::Failed)
+        .then(|| counterexample(&result.output.text()))
+        .flatten()
+        .map(|found| with_source_lines(found, case.sources.as_ref()));
     RunRecord {
         exercise: case.exercise.clone(),
         test: case.name.clone(),
@@ -468,6 +471,22 @@ pub fn counterexample(output: &str) -> Option<Counterexample> {
         .next_back()
 }
 
+/// The counterexample with each step's source text read by the grader from
+/// the submission itself: a confined test cannot read the staged sources, and
+/// text a test prints is never shown as the student's code. Only plain
+/// relative paths below `src/` are read (a symbolic link never is).
+fn with_source_lines(mut found: Counterexample, sources: Option<&testkit::hang::Sources>) -> Counterexample {
+    for step in found.steps.iter_mut().filter(|step| !step.file.is_empty()) {
+        let plain = step.file.starts_with("src/")
+            && Path::new(&step.file).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        step.source = match sources {
+            Some(sources) if plain => testkit::hang::source_line(&sources.read_dir, &step.file, step.line),
+            _ => String::new(),
+        };
+    }
+    found
+}
+
 fn describe_exit(exit: Exit) -> String {
     match exit {
         Exit::Code(code) => format!("exited with status {code}"),
@@ -534,6 +553,32 @@ fn tail_chars(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_counterexample_quotes_the_submissions_own_lines_and_nothing_outside_src() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("src")).unwrap();
+        fs::write(dir.path().join("src/lib.rs"), "fn a() {}\n    let guard = self.balance.lock();\n").unwrap();
+        fs::write(dir.path().join("secret"), "token\n").unwrap();
+        let step = |file: &str, line: u32| crate::scorecard::CounterexampleStep {
+            thread: "T1".into(),
+            operation: "locks a Mutex".into(),
+            file: file.into(),
+            line,
+            source: "printed by the test".into(),
+        };
+        let found = Counterexample {
+            scenario: vec![],
+            observed: vec![],
+            explanation: String::new(),
+            steps: vec![step("src/lib.rs", 2), step("src/../secret", 1), step("secret", 1)],
+            replay: String::new(),
+        };
+        let sources = testkit::hang::Sources { recorded_dir: "exercises/x".into(), read_dir: dir.path().into() };
+        let sourced: Vec<String> =
+            with_source_lines(found, Some(&sources)).steps.into_iter().map(|s| s.source).collect();
+        assert_eq!(sourced, ["let guard = self.balance.lock();", "", ""]);
+    }
     use process::CapturedOutput;
 
     const FAILED_RUN: &str = "\nrunning 2 tests\ntest two_withdrawals ... FAILED\ntest zzzz_grader_sentinel ... ok\n\n\
