@@ -43,6 +43,12 @@ fn test_card<'a>(card: &'a serde_json::Value, exercise_id: &str, test: &str) -> 
 /// in `state` at one of `lines` of src/lib.rs, and that every frame quotes
 /// its own line of the fixture.
 fn check(card: &serde_json::Value, exercise_id: &str, test: &str, source: &str, lines: &[u64], state: &str) {
+    check_any(card, exercise_id, test, source, &[(lines, state)]);
+}
+
+/// [`check`], satisfied when some thread waits in one of the `(lines, state)`
+/// pairs.
+fn check_any(card: &serde_json::Value, exercise_id: &str, test: &str, source: &str, expected: &[(&[u64], &str)]) {
     let test_card = test_card(card, exercise_id, test);
     let hang = &test_card["hang"];
     assert!(hang.is_object(), "{test}: no hang diagnosis:\n{test_card:#}");
@@ -62,10 +68,12 @@ fn check(card: &serde_json::Value, exercise_id: &str, test: &str, source: &str, 
         }
     }
     let waiting = threads.iter().any(|thread| {
-        thread["state"].as_str().unwrap().contains(state)
-            && thread["frames"].get(0).is_some_and(|f| lines.contains(&f["line"].as_u64().unwrap()))
+        expected.iter().any(|(lines, state)| {
+            thread["state"].as_str().unwrap().contains(state)
+                && thread["frames"].get(0).is_some_and(|f| lines.contains(&f["line"].as_u64().unwrap()))
+        })
     });
-    assert!(waiting, "{test}: no thread {state} at src/lib.rs:{lines:?}:\n{hang:#}");
+    assert!(waiting, "{test}: no thread waiting as expected ({expected:?}):\n{hang:#}");
 }
 
 fn gdb_available() -> bool {
@@ -119,13 +127,24 @@ fn every_hanging_fixture_is_diagnosed_at_its_own_lines() {
     let card = grade(&workspace().join("fixtures").join(fixture), &[&args[..], &["--exercise", "exercise-2"]].concat());
     let text = source(fixture, "exercise-2");
     let waits = lines_with(&text, ".wait(state)");
+    let joins = lines_with(&text, ".join()");
     for test in ["parallel_sum_adds_every_number_exactly_once", "len_never_exceeds_capacity"] {
-        if test_card(&card, "exercise-2", test)["status"] == "passed" {
-            // A lost wake-up is a race: this run may have missed it.
-            eprintln!("{test} passed this time; its diagnosis is not checked");
+        if test_card(&card, "exercise-2", test)["hang"].is_null() {
+            // A lost wake-up is a race: no run of this grading may have hung
+            // (the test can still fail, by the controlled lane's verdict).
+            eprintln!("{test}: no run hung this time; its diagnosis is not checked");
             continue;
         }
-        check(&card, "exercise-2", test, &text, &waits, "waiting on a condition variable");
+        // Threads asleep in Condvar::wait, or (seen once in CI, when the
+        // sleepers' frames were not unwound) parallel_sum's own thread
+        // waiting at its join of them: both are the student's lines.
+        check_any(
+            &card,
+            "exercise-2",
+            test,
+            &text,
+            &[(&waits, "waiting on a condition variable"), (&joins, "waiting for a thread to finish")],
+        );
     }
 
     // An endless loop at the time limit (no watchdog): diagnosed before the kill.
