@@ -44,9 +44,56 @@ pub enum BuildOutcome {
     Failed(String),
 }
 
+/// What cargo says when it could not ask rustc about the target: the
+/// machine's failure, before any of the submission is compiled.
+const PROBE_FAILED: &str = "to learn about target-specific information";
+
 /// Builds the test targets of `exercises`, staged in `stage_dir`, into
 /// `target_dir`.
+///
+/// When cargo cannot even ask rustc about the target, nothing of the
+/// submission was compiled, so this is an infrastructure error, never the
+/// submission's `build_failed`. Seen on machines whose `/dev/null` was a
+/// regular file: rustc's probe reads its source from `/dev/null` and got
+/// other programs' output. cargo caches that failure in
+/// `.rustc_info.json`, so the cache is dropped and the build tried once
+/// more before giving up.
 pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Result<BTreeMap<String, BuildOutcome>> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (outcomes, cargo_stderr) = build_once(stage_dir, target_dir, exercises)?;
+        if !cargo_stderr.contains(PROBE_FAILED) {
+            return Ok(outcomes);
+        }
+        let _ = std::fs::remove_file(target_dir.join(".rustc_info.json"));
+        if attempt == 2 {
+            let hint = if is_null_device(Path::new("/dev/null")) {
+                String::new()
+            } else {
+                "; /dev/null is not the null device on this machine (recreate it: mknod -m 666 /dev/null c 1 3)"
+                    .to_string()
+            };
+            return Err(GraderError::Infrastructure(format!(
+                "cargo could not run rustc to learn about the target{hint}:\n{}",
+                last_lines(&cargo_stderr, 15)
+            )));
+        }
+    }
+}
+
+/// Whether `path` is a character device (what `/dev/null` must be).
+fn is_null_device(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+/// One `cargo build`: the outcomes, and cargo's own stderr.
+fn build_once(
+    stage_dir: &Path,
+    target_dir: &Path,
+    exercises: &[&Exercise],
+) -> Result<(BTreeMap<String, BuildOutcome>, String)> {
     let mut command = Command::new(cargo());
     // The compiler runs the submission's macros: it sees only what a build
     // needs, never the grader's tokens or CI secrets (`env!` is refused by
@@ -99,7 +146,8 @@ pub fn build(stage_dir: &Path, target_dir: &Path, exercises: &[&Exercise]) -> Re
     let _ = finished_tx.send(());
     let build_timed_out = watchdog.join().unwrap_or(false);
     let cargo_stderr = stderr_reader.join().unwrap_or_default();
-    Ok(outcomes(exercises, attributed, build_timed_out, &status.to_string(), &cargo_stderr))
+    let outcomes = outcomes(exercises, attributed, build_timed_out, &status.to_string(), &cargo_stderr);
+    Ok((outcomes, cargo_stderr))
 }
 
 /// What cargo's messages say, per exercise: the test executables built and
@@ -301,6 +349,16 @@ mod tests {
         assert_eq!(executables.keys().collect::<Vec<_>>(), ["behaviour"]);
         assert_eq!(failed_targets.keys().collect::<Vec<_>>(), ["lane"]);
         assert!(failed_targets["lane"].contains("cannot find function `missing`"), "{failed_targets:?}");
+    }
+
+    #[test]
+    fn only_a_character_device_is_the_null_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("null");
+        std::fs::write(&fake, "error[E0554]: piled up here").unwrap();
+        assert!(!is_null_device(&fake));
+        assert!(!is_null_device(&dir.path().join("missing")));
+        assert!(is_null_device(Path::new("/dev/zero")));
     }
 
     #[test]

@@ -53,7 +53,18 @@ const MAX_KNOWN_ABI: i32 = 7;
 const SYSTEM_DIRS: &[&str] = &["/usr", "/lib", "/lib64", "/lib32", "/bin"];
 /// Single files a test process may read: the loader's cache and the few
 /// devices the standard library or tests open.
-const SYSTEM_FILES: &[&str] = &["/etc/ld.so.cache", "/dev/urandom", "/dev/random", "/dev/zero"];
+const SYSTEM_FILES: &[&str] = &["/etc/ld.so.cache"];
+/// The devices a test process may read (and, for `/dev/null`, write).
+const DEVICES: &[&str] = &["/dev/urandom", "/dev/random", "/dev/zero"];
+
+/// The paths among `paths` that are character devices. A "/dev/null" that
+/// is a regular file (seen on machines of this kind) would be one file
+/// shared by every run, which one run could write and a later one read: it
+/// gets no rule, so a confined test cannot open it at all.
+fn char_devices<'a>(paths: &[&'a str]) -> Vec<&'a str> {
+    use std::os::unix::fs::FileTypeExt;
+    paths.iter().copied().filter(|p| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())).collect()
+}
 
 /// How this grader process confines test processes; decided once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +190,9 @@ pub fn ruleset(abi: i32, writable: &[&Path], executable: &Path) -> io::Result<Ow
         .map_err(to_io)?
         .add_rules(path_beneath_rules(SYSTEM_FILES, AccessFs::ReadFile))
         .map_err(to_io)?
-        .add_rules(path_beneath_rules(["/dev/null"], null_rights))
+        .add_rules(path_beneath_rules(char_devices(DEVICES), AccessFs::ReadFile))
+        .map_err(to_io)?
+        .add_rules(path_beneath_rules(char_devices(&["/dev/null"]), null_rights))
         .map_err(to_io)?
         .add_rules(path_beneath_rules([executable], file_read))
         .map_err(to_io)?
@@ -267,6 +280,20 @@ mod tests {
             })
             .unwrap(),
         )
+    }
+
+    #[test]
+    fn only_character_devices_get_a_device_rule() {
+        // A regular file named like a device (a "/dev/null" that piles up
+        // what every run writes) must get no rule.
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("null");
+        std::fs::write(&fake, "left by an earlier run").unwrap();
+        let fake = fake.to_str().unwrap();
+        let missing = dir.path().join("missing");
+        let kept = char_devices(&["/dev/zero", fake, missing.to_str().unwrap()]);
+        assert!(!kept.contains(&fake), "a regular file got a device rule: {kept:?}");
+        assert_eq!(kept.len(), usize::from(std::path::Path::new("/dev/zero").exists()));
     }
 
     #[test]
