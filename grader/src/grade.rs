@@ -91,8 +91,14 @@ impl Grader {
                 continue;
             }
             plan.state = match executables.get(&exercise.id) {
-                Some(BuildOutcome::Built { executables, failed_targets }) => {
-                    match plan::plan_tests(exercise, executables, failed_targets, &settings) {
+                Some(BuildOutcome::Built { executables, failed_targets, lane_unavailable }) => {
+                    match plan::plan_tests(
+                        exercise,
+                        executables,
+                        failed_targets,
+                        lane_unavailable.as_deref(),
+                        &settings,
+                    ) {
                         Ok((planned, mut exercise_cases)) => {
                             // A hang diagnosis quotes the submission's own lines.
                             let sources = ready.iter().find(|(e, _, _)| e.id == exercise.id).and_then(|(_, src, _)| {

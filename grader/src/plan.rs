@@ -84,6 +84,7 @@ pub fn plan_tests(
     exercise: &Exercise,
     executables: &BTreeMap<String, PathBuf>,
     failed_targets: &BTreeMap<String, String>,
+    lane_unavailable: Option<&str>,
     settings: &Settings,
 ) -> Result<(Vec<PlannedTest>, Vec<TestCase>), String> {
     let groups = &exercise.grading.groups;
@@ -122,6 +123,8 @@ pub fn plan_tests(
                 "this lane could not run: tests/{target}.rs does not compile with this submission (the model \
                  checker cannot model its code; this is never a penalty):\n{errors}"
             ))
+        } else if let Some(reason) = lane_unavailable.filter(|_| group.lane == Lane::Controlled) {
+            Some(format!("this lane could not run: {reason} (a limit of the model checker, never a penalty)"))
         } else if group.lane == Lane::Stress && group.cpus > settings.cpus {
             Some(cpu_shortfall(settings.cpus, group.cpus))
         } else {
@@ -283,7 +286,7 @@ mod tests {
         let sandbox = Sandbox { scratch: std::env::temp_dir(), path: Default::default() };
         let settings = Settings { cpus: 1, repeat: None, timeout: None, slots: &slots, sandbox: &sandbox };
         let failed: BTreeMap<String, String> = failed.iter().map(|(t, e)| (t.to_string(), e.to_string())).collect();
-        plan_tests(exercise, &BTreeMap::new(), &failed, &settings)
+        plan_tests(exercise, &BTreeMap::new(), &failed, None, &settings)
     }
 
     #[test]

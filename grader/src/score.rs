@@ -168,20 +168,16 @@ fn first_line(text: Option<&str>) -> &str {
 }
 
 /// A test's own verdict: it earns its points only when every run passed.
-/// A run that says its lane could not model the submission, or a test the
-/// plan did not run, leaves the test undecided (`decided_by` empty), never
-/// failed: `combine_lanes` lets the other lane decide it.
+/// A test the plan did not run (its lane cannot run here: too few CPUs, or
+/// the build said the model checker cannot model the submission) is left
+/// undecided (`decided_by` empty), never failed: `combine_lanes` lets the
+/// other lane decide it. No run's output can make a test undecided.
 fn score_test(exercise: &str, test: &PlannedTest, runs: &[&RunRecord]) -> TestCard {
     let total = runs.len() as u32;
     let passed = runs.iter().filter(|r| r.outcome == RunOutcome::Passed).count() as u32;
     let first_timeout = runs.iter().find(|r| r.outcome == RunOutcome::TimedOut);
-    let first_failure = runs.iter().find(|r| !matches!(r.outcome, RunOutcome::Passed | RunOutcome::LaneUnavailable));
-    let lane_unavailable = runs.iter().find(|r| r.outcome == RunOutcome::LaneUnavailable);
-    let cannot_run = test.not_run.clone().or_else(|| {
-        lane_unavailable
-            .filter(|_| first_failure.is_none())
-            .map(|r| r.message.clone().unwrap_or_else(|| "this lane could not run".into()))
-    });
+    let first_failure = runs.iter().find(|r| r.outcome != RunOutcome::Passed);
+    let cannot_run = test.not_run.clone();
     let status = if cannot_run.is_some() || total == 0 {
         TestStatus::NotRun
     } else if first_timeout.is_some() {
@@ -258,7 +254,6 @@ fn failed_runs(runs: &[&RunRecord]) -> Vec<FailedRun> {
                 RunOutcome::Failed => "failed",
                 RunOutcome::TimedOut => "timed_out",
                 RunOutcome::Inconclusive => "inconclusive",
-                RunOutcome::LaneUnavailable => "lane_unavailable",
                 RunOutcome::Passed => unreachable!("passed runs are filtered out"),
             }
             .to_string(),
@@ -426,6 +421,13 @@ mod tests {
         plan(vec![plain("p", 4.0), stress("s1", 6.0), stress("s2", 6.0), controlled("l", 4.0)])
     }
 
+    /// As `laned`, with a controlled lane that its build said cannot model
+    /// the submission (the plan then does not run it).
+    fn laned_unavailable(stress: fn(&str, f64) -> PlannedTest, reason: &str) -> ExercisePlan {
+        let lane = PlannedTest { not_run: Some(reason.into()), ..controlled("l", 4.0) };
+        plan(vec![plain("p", 4.0), stress("s1", 6.0), stress("s2", 6.0), lane])
+    }
+
     fn runs(outcomes: &[(&str, RunOutcome)]) -> Vec<RunRecord> {
         outcomes.iter().map(|(test, outcome)| record(test, 0, *outcome)).collect()
     }
@@ -528,11 +530,8 @@ mod tests {
     #[test]
     fn on_one_cpu_without_a_controlled_lane_the_grading_is_not_a_grade() {
         use RunOutcome::*;
-        let lane_unavailable = RunRecord {
-            message: Some("this lane could not run: the rewrite cannot handle this code".into()),
-            ..record("l", 0, LaneUnavailable)
-        };
-        let cards = score(&[laned(starved)], &[record("p", 0, Passed), lane_unavailable]);
+        let unavailable = laned_unavailable(starved, "this lane could not run: the rewrite cannot handle this code");
+        let cards = score(&[unavailable], &[record("p", 0, Passed)]);
         let card = &cards[0];
         assert_eq!(card.score, 4.0);
         let test = by_name(card, "s1");
@@ -554,26 +553,14 @@ mod tests {
     #[test]
     fn a_controlled_lane_that_could_not_run_leaves_the_verdict_to_the_stress_lane() {
         use RunOutcome::*;
-        let unavailable = |outcome| RunRecord { message: Some("could not model".into()), ..record("l", 0, outcome) };
-        let records = |s1| {
-            vec![record("p", 0, Passed), record("s1", 0, s1), record("s2", 0, Passed), unavailable(LaneUnavailable)]
-        };
-        let card = &score(&[laned(planned)], &records(Passed))[0];
+        let records = |s1| vec![record("p", 0, Passed), record("s1", 0, s1), record("s2", 0, Passed)];
+        let unavailable = || laned_unavailable(planned, "could not model");
+        let card = &score(&[unavailable()], &records(Passed))[0];
         assert_eq!(card.score, 20.0, "never a penalty for the model checker's limits");
         assert_eq!(by_name(card, "l").decided_by, Some(Lane::Stress));
         assert_eq!(by_name(card, "s1").decided_by, Some(Lane::Stress));
-        let card = &score(&[laned(planned)], &records(Failed))[0];
+        let card = &score(&[unavailable()], &records(Failed))[0];
         assert_eq!(card.score, 4.0 + 6.0);
         assert_eq!((by_name(card, "l").status, by_name(card, "l").points), (TestStatus::Failed, 0.0));
-
-        // A failing run beside an unavailable one is a failure, never "could not run".
-        let mut mixed = records(Passed);
-        mixed.push(record("l", 1, Failed));
-        let card = &score(&[laned(planned)], &mixed)[0];
-        assert_eq!(
-            (by_name(card, "l").status, by_name(card, "l").decided_by),
-            (TestStatus::Failed, Some(Lane::Controlled))
-        );
-        assert_eq!(card.score, 4.0);
     }
 }

@@ -258,7 +258,7 @@ pub struct FailedRun {
     /// `STRESS_SEED` of the run.
     pub seed: u64,
     pub secs: f64,
-    /// `failed`, `timed_out`, `inconclusive` or `lane_unavailable`.
+    /// `failed`, `timed_out` or `inconclusive`.
     pub outcome: String,
     /// Why it failed, cut to [`FAILED_RUN_MESSAGE_BYTES`].
     pub message: String,

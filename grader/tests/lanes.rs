@@ -99,10 +99,12 @@ fn the_scorecard_states_the_machine_and_who_decided() {
 
 /// A throwaway course with one exercise whose controlled lane is a stand-in
 /// (`tests/lane.rs` does what the submission's `lane_mode()` says: pass,
-/// print the lane-unavailable marker, or print a counterexample and fail),
-/// so that the grader's side of the lanes is tested end to end without the
-/// real model checker. A submission without `lane_mode` is one whose lane
-/// target does not compile while its library does.
+/// print lanes/rewrite's lane-unavailable line and pass, or print a
+/// counterexample and fail), so that the grader's side of the lanes is
+/// tested end to end without the real model checker. A submission without
+/// `lane_mode` is one whose lane target does not compile while its library
+/// does; one whose source says UNMODELLABLE is one the build script (a
+/// stand-in for lanes/rewrite) finds the lane cannot model.
 struct Course {
     dir: tempfile::TempDir,
 }
@@ -150,6 +152,22 @@ target = "lane"
 tests = ["lane_scenarios_are_linearizable"]
 points = 4
 lane = "controlled"
+"#,
+        );
+        // A stand-in for lanes/rewrite: a submission that says UNMODELLABLE
+        // is one the model checker cannot model. Only this build script can
+        // say so; the lane test printing lanes/rewrite's words cannot.
+        write(
+            "exercises/exercise-9/build.rs",
+            r#"fn main() {
+    println!("cargo::rerun-if-changed=src");
+    println!("cargo::rustc-check-cfg=cfg(lane_unavailable)");
+    let src = std::fs::read_to_string("src/lib.rs").unwrap_or_default();
+    if src.contains("UNMODELLABLE") {
+        println!("cargo::rustc-cfg=lane_unavailable");
+        println!("cargo::rustc-env=LANE_UNAVAILABLE_REASON=the rewrite cannot handle `static mut`");
+    }
+}
 "#,
         );
         write("exercises/exercise-9/src/lib.rs", "pub fn value() -> u32 { 0 }\n");
@@ -271,12 +289,24 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     assert!(reason.contains("1 CPU") && reason.contains("the controlled lane could not run either"), "{reason}");
     assert_eq!(test(&card, STRESS)["status"], "not_run");
 
-    // The lane-unavailable marker of a passing run: could not run, no penalty.
-    let unavailable = course.submission("unavailable", 1, Some("unavailable"));
-    let card = course.grade(&unavailable, true, 2);
+    // The build says the lane cannot model the submission: its tests are not
+    // run (could not run, no penalty), and on one CPU no lane decides.
+    let unmodellable = course.submission("unmodellable", 1, Some("pass"));
+    let lib = unmodellable.join("exercises/exercise-9/src/lib.rs");
+    std::fs::write(&lib, std::fs::read_to_string(&lib).unwrap() + "// UNMODELLABLE\n").unwrap();
+    let card = course.grade(&unmodellable, true, 2);
     let reason = lane(&card, "controlled")["reason"].as_str().unwrap();
-    assert!(reason.contains("static mut"), "{reason}");
-    assert_eq!(test(&card, LANE)["status"], "not_run");
+    assert!(reason.contains("static mut") && reason.contains("never a penalty"), "{reason}");
+    assert_eq!((&test(&card, LANE)["status"], &test(&card, LANE)["runs"]), (&"not_run".into(), &0.into()));
+
+    // Code under test that prints lanes/rewrite's words changes nothing: its
+    // passing lane test is a pass, and decides the stress test on one CPU.
+    let pretender = course.submission("pretender", 1, Some("unavailable"));
+    let card = course.grade(&pretender, true, 0);
+    assert_eq!(card["score"], 20.0, "{card:#}");
+    assert_eq!(test(&card, LANE)["status"], "passed");
+    assert_eq!(test(&card, STRESS)["decided_by"], "controlled");
+    assert_eq!(lane(&card, "controlled")["status"], "decided");
 
     // A counterexample: copied into the scorecard, shown to the student, and
     // it costs the stress test its points even though that test passed.

@@ -39,7 +39,17 @@ pub enum BuildOutcome {
     /// The library built. `executables`: the test executables, by test
     /// target name; `failed_targets`: the test targets that did not compile
     /// on their own, with the compiler's words.
-    Built { executables: BTreeMap<String, PathBuf>, failed_targets: BTreeMap<String, String> },
+    ///
+    /// `lane_unavailable`: why the controlled lane cannot model this
+    /// submission, as the exercise's build script decided it (cargo reports
+    /// the build script's `lane_unavailable` cfg and its reason). Only the
+    /// build says this, never a test's output: code under test could print
+    /// anything.
+    Built {
+        executables: BTreeMap<String, PathBuf>,
+        failed_targets: BTreeMap<String, String>,
+        lane_unavailable: Option<String>,
+    },
     /// Why the exercise did not build, in the compiler's words.
     Failed(String),
 }
@@ -157,6 +167,19 @@ fn build_once(
 struct Attributed {
     executables: BTreeMap<String, BTreeMap<String, PathBuf>>,
     errors: BTreeMap<String, BTreeMap<Option<String>, Vec<String>>>,
+    lane_unavailable: BTreeMap<String, String>,
+}
+
+/// The cfg and the variable with which `lanes/rewrite` says the controlled
+/// lane cannot model the submission.
+const LANE_UNAVAILABLE_CFG: &str = "lane_unavailable";
+const LANE_UNAVAILABLE_ENV: &str = "LANE_UNAVAILABLE_REASON";
+
+/// The package whose build script ran in `out_dir`
+/// (`<target>/debug/build/<package>-<hash>/out`).
+fn package_of_out_dir(out_dir: &Path) -> Option<&str> {
+    let folder = out_dir.parent()?.file_name()?.to_str()?;
+    folder.rsplit_once('-').map(|(package, _hash)| package)
 }
 
 /// Sorts cargo's messages by exercise and target. Messages name the
@@ -176,6 +199,17 @@ fn attribute(messages: impl Iterator<Item = Message>, stage_dir: &Path, exercise
                         .entry(id.to_string())
                         .or_default()
                         .insert(artifact.target.name.clone(), exe.into_std_path_buf());
+                }
+            }
+            Message::BuildScriptExecuted(script) if script.cfgs.iter().any(|c| c == LANE_UNAVAILABLE_CFG) => {
+                let package = package_of_out_dir(script.out_dir.as_std_path());
+                if let Some(id) = exercises.iter().map(|e| e.id.as_str()).find(|id| Some(*id) == package) {
+                    let reason = script
+                        .env
+                        .iter()
+                        .find(|(key, _)| key == LANE_UNAVAILABLE_ENV)
+                        .map_or_else(|| "the lane's rewrite of src/ failed".to_string(), |(_, v)| v.clone());
+                    attributed.lane_unavailable.insert(id.to_string(), reason);
                 }
             }
             Message::CompilerMessage(message) => {
@@ -211,12 +245,13 @@ fn outcomes(
         let id = exercise.id.as_str();
         let built = attributed.executables.remove(id).unwrap_or_default();
         let mut errors = attributed.errors.remove(id).unwrap_or_default();
+        let lane_unavailable = attributed.lane_unavailable.remove(id);
         let missing: Vec<&str> =
             exercise.test_targets.iter().map(|t| t.name.as_str()).filter(|t| !built.contains_key(*t)).collect();
         let every_missing_target_has_errors =
             missing.iter().all(|t| errors.get(&Some(t.to_string())).is_some_and(|e| !e.is_empty()));
         let outcome = if missing.is_empty() {
-            BuildOutcome::Built { executables: built, failed_targets: BTreeMap::new() }
+            BuildOutcome::Built { executables: built, failed_targets: BTreeMap::new(), lane_unavailable }
         } else if build_timed_out {
             BuildOutcome::Failed(format!("the build took longer than {} s and was stopped", BUILD_TIMEOUT.as_secs()))
         } else if let Some(lib_errors) = errors.remove(&None) {
@@ -224,7 +259,7 @@ fn outcomes(
         } else if every_missing_target_has_errors {
             let failed_targets =
                 missing.iter().map(|t| (t.to_string(), summarize_errors(&errors[&Some(t.to_string())]))).collect();
-            BuildOutcome::Built { executables: built, failed_targets }
+            BuildOutcome::Built { executables: built, failed_targets, lane_unavailable }
         } else if !errors.is_empty() {
             let all: Vec<String> = errors.into_values().flatten().collect();
             BuildOutcome::Failed(summarize_errors(&all))
@@ -342,13 +377,40 @@ mod tests {
 
     #[test]
     fn a_test_target_that_alone_does_not_compile_is_reported_apart() {
-        let BuildOutcome::Built { executables, failed_targets } = outcome_of(include_str!("testdata/tests_fail.jsonl"))
+        let BuildOutcome::Built { executables, failed_targets, lane_unavailable } =
+            outcome_of(include_str!("testdata/tests_fail.jsonl"))
         else {
             panic!("the library built; only tests/lane.rs failed");
         };
         assert_eq!(executables.keys().collect::<Vec<_>>(), ["behaviour"]);
         assert_eq!(failed_targets.keys().collect::<Vec<_>>(), ["lane"]);
         assert!(failed_targets["lane"].contains("cannot find function `missing`"), "{failed_targets:?}");
+        assert_eq!(lane_unavailable, None);
+    }
+
+    #[test]
+    fn only_the_build_script_says_the_lane_cannot_run() {
+        // cargo's report of exercise-9's build script (as `lanes/rewrite`
+        // prints it), then of a dependency's build script with the same cfg.
+        let script = |package: &str, cfgs: &str, env: &str| {
+            format!(
+                r#"{{"reason":"build-script-executed","package_id":"path+file:///STAGE/x#{package}@0.1.0","linked_libs":[],"linked_paths":[],"cfgs":[{cfgs}],"env":[{env}],"out_dir":"/T/debug/build/{package}-0123456789abcdef/out"}}"#
+            )
+        };
+        let unavailable = script(
+            "exercise-9",
+            r#""lane_unavailable""#,
+            r#"["LANE_UNAVAILABLE_REASON","the rewrite cannot handle `static mut`"]"#,
+        );
+        let recorded = format!("{unavailable}\n{}", include_str!("testdata/tests_fail.jsonl"));
+        let BuildOutcome::Built { lane_unavailable, .. } = outcome_of(&recorded) else { panic!("it built") };
+        assert_eq!(lane_unavailable.as_deref(), Some("the rewrite cannot handle `static mut`"));
+
+        let other = script("exercise-99", r#""lane_unavailable""#, "");
+        let available = script("exercise-9", "", "");
+        let recorded = format!("{other}\n{available}\n{}", include_str!("testdata/tests_fail.jsonl"));
+        let BuildOutcome::Built { lane_unavailable, .. } = outcome_of(&recorded) else { panic!("it built") };
+        assert_eq!(lane_unavailable, None, "another package's cfg, or none, says nothing about exercise-9");
     }
 
     #[test]

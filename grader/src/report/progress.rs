@@ -70,9 +70,7 @@ impl Observer for Progress {
     }
 
     fn run_finished(&self, case: &TestCase, record: &RunRecord) {
-        // A lane that could not model the submission is no failure: the
-        // scorecard says which lane decided instead.
-        if !matches!(record.outcome, RunOutcome::Passed | RunOutcome::LaneUnavailable) {
+        if record.outcome != RunOutcome::Passed {
             let failed = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
             self.bar.println(format!(
                 "  failed: {} {} (run {}); {failed} failed so far",

@@ -37,9 +37,6 @@ pub const ROUNDS_ENV: &str = "STRESS_ROUNDS";
 /// Starts the line by which a passing test says that it could not look for
 /// its bug properly (the course's `testkit::inconclusive`).
 pub const INCONCLUSIVE_MARKER: &str = "testkit: inconclusive run:";
-/// Starts the line by which a passing controlled-lane test says that the
-/// model checker could not model this submission (`testkit`'s lane).
-pub const LANE_UNAVAILABLE_MARKER: &str = "testkit: lane unavailable:";
 /// Starts the line on which a failing controlled-lane test prints its
 /// counterexample as one line of JSON (`scorecard::Counterexample`).
 pub const COUNTEREXAMPLE_MARKER: &str = "testkit: counterexample:";
@@ -79,11 +76,6 @@ pub enum RunOutcome {
     /// The test passed but said it could not look for its bug properly (a
     /// starved machine): neither a pass nor the student's failure.
     Inconclusive,
-    /// The test passed but said its lane could not model the submission
-    /// (the controlled lane's limits): never a pass by itself, never a
-    /// penalty; the exercise's other lane decides. Not retried: it does
-    /// not depend on the machine.
-    LaneUnavailable,
 }
 
 /// What happened in one run of one test. Scoring reads only these.
@@ -398,21 +390,14 @@ pub fn interpret(
         Exit::Code(0) if sentinel_reached && !output.contains("running 2 tests") => {
             (RunOutcome::Failed, Some(format!("the test executable has no test named `{test}`")))
         }
-        // The markers (anywhere in a line: they may follow libtest's "test
-        // name ... ") can only turn a pass into something worse, never a
-        // failure into a pass, so code under test gains nothing by printing
-        // them. A lane that cannot model the submission is said first: it
-        // does not depend on the machine, and retrying it would not help.
+        // The marker (anywhere in a line: it may follow libtest's "test
+        // name ... ") can only turn a pass into a rerun, never a failure
+        // into a pass, and a run that stays inconclusive never decides a
+        // test (score::score_test). Whether a lane can run at all is never
+        // read from here: code under test prints what it likes, so only
+        // the build says it (build::BuildOutcome::Built::lane_unavailable).
         Exit::Code(0) if sentinel_reached => {
-            if let Some((_, reason)) = output.lines().find_map(|l| l.split_once(LANE_UNAVAILABLE_MARKER)) {
-                (
-                    RunOutcome::LaneUnavailable,
-                    Some(format!(
-                        "this lane could not run: {} (a limit of the model checker, never a penalty)",
-                        truncate_chars(reason.trim(), 500)
-                    )),
-                )
-            } else if let Some((_, reason)) = output.lines().find_map(|l| l.split_once(INCONCLUSIVE_MARKER)) {
+            if let Some((_, reason)) = output.lines().find_map(|l| l.split_once(INCONCLUSIVE_MARKER)) {
                 (
                     RunOutcome::Inconclusive,
                     Some(format!(
@@ -648,21 +633,16 @@ mod tests {
     }
 
     #[test]
-    fn the_lane_unavailable_marker_turns_a_pass_into_could_not_run_and_never_a_failure_into_a_pass() {
+    fn a_printed_lane_unavailable_line_is_only_text() {
+        // What the lane test prints when its build found the submission
+        // unmodelable; code under test can print it too, so it decides
+        // nothing: a pass stays a pass and a failure a failure.
         let limit = Duration::from_secs(30);
-        let marker = format!(
-            "\nrunning 2 tests\ntest t ... {LANE_UNAVAILABLE_MARKER} the rewrite cannot handle `static mut`\nok\n"
-        );
-        let (outcome, message) = interpret("t", &result(Exit::Code(0), &marker), true, limit);
-        assert_eq!(outcome, RunOutcome::LaneUnavailable);
-        let message = message.unwrap();
-        assert!(message.contains("could not run") && message.contains("static mut"), "{message}");
-        // Both markers: the lane's is the one that holds (no reruns).
-        let both = format!("{INCONCLUSIVE_MARKER} busy\n{marker}");
-        assert_eq!(interpret("t", &result(Exit::Code(0), &both), true, limit).0, RunOutcome::LaneUnavailable);
-        let failed = format!("{LANE_UNAVAILABLE_MARKER} x\n{FAILED_RUN}");
+        let line = "testkit: lane unavailable: the rewrite cannot handle `static mut`";
+        let passed = format!("\nrunning 2 tests\ntest t ... {line}\nok\n");
+        assert_eq!(interpret("t", &result(Exit::Code(0), &passed), true, limit).0, RunOutcome::Passed);
+        let failed = format!("{line}\n{FAILED_RUN}");
         assert_eq!(interpret("two_withdrawals", &result(Exit::Code(101), &failed), true, limit).0, RunOutcome::Failed);
-        assert_eq!(interpret("t", &result(Exit::Code(0), &marker), false, limit).0, RunOutcome::Failed);
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! module file, so its inner attributes and `mod foo;` files work as in the
 //! original), or, when the rewrite is impossible, a constant with the reason
 //! and the `lane_unavailable` cfg, so the lane test says
-//! `testkit: lane unavailable: <reason>` and passes. Nothing here ever fails
+//! `testkit: lane unavailable: <reason>` (for a student's `cargo test`) and
+//! passes. The grader learns it from cargo's report of this build script
+//! (the cfg and `LANE_UNAVAILABLE_REASON`), never from what a test prints. Nothing here ever fails
 //! the build: only `tests/lane.rs` uses the copy, so the other test targets
 //! never depend on it.
 
@@ -53,6 +55,11 @@ pub fn stage(manifest_dir: &Path, out_dir: &Path) {
         }
         Err(reason) => {
             println!("cargo::rustc-cfg=lane_unavailable");
+            // The grader reads the cfg and this reason from cargo's report
+            // of the build script, never from the test's output (which the
+            // code under test controls). One line: cargo's directives are.
+            let one_line: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+            println!("cargo::rustc-env=LANE_UNAVAILABLE_REASON={one_line}");
             format!(
                 "/// Why the lane cannot run (`None`: it can).\n\
                  pub const LANE_UNAVAILABLE: Option<&str> = Some({reason:?});\n"
