@@ -533,6 +533,15 @@ pub fn check_on_threads<S: Spec>(stress: &crate::Stress) -> Result<(), RoundFail
 where
     S::Sut: 'static,
 {
+    check_on_threads_ticking(stress, &|| {})
+}
+
+/// [`check_on_threads`], calling `tick` after every round judged (a
+/// watchdog's [`Progress::tick`](crate::Progress::tick)).
+pub fn check_on_threads_ticking<S: Spec>(stress: &crate::Stress, tick: &dyn Fn()) -> Result<(), RoundFailure<S>>
+where
+    S::Sut: 'static,
+{
     use rand::SeedableRng;
     use std::sync::Arc;
 
@@ -540,16 +549,27 @@ where
     const WORKERS: usize = 3;
     let barrier = Arc::new(crate::SpinBarrier::new(WORKERS + 1));
     let slot: Arc<Mutex<Option<Job<S>>>> = Arc::new(Mutex::new(None));
+    type Panic = Box<dyn std::any::Any + Send>;
+    let panicked: Arc<Mutex<Option<Panic>>> = Arc::new(Mutex::new(None));
     let workers: Vec<_> = (0..WORKERS)
         .map(|index| {
-            let (barrier, slot) = (barrier.clone(), slot.clone());
+            let (barrier, slot, panicked) = (barrier.clone(), slot.clone(), panicked.clone());
             std::thread::spawn(move || {
                 while barrier.wait() {
                     let job = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     let Some(job) = job else { break };
                     let (scenario, sut, history) = &*job;
-                    for op in scenario.threads.get(index).into_iter().flatten() {
-                        history.call(index, sut, op);
+                    let calls = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        for op in scenario.threads.get(index).into_iter().flatten() {
+                            history.call(index, sut, op);
+                        }
+                    }));
+                    if let Err(panic) = calls {
+                        // The submission panicked: the round's other
+                        // parties must not wait for this thread.
+                        panicked.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(panic);
+                        barrier.abandon();
+                        break;
                     }
                     if !barrier.wait() {
                         break;
@@ -571,8 +591,15 @@ where
         let sut = S::sut(&scenario.init);
         let job: Job<S> = Arc::new((scenario, sut, History::default()));
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(job.clone());
-        barrier.wait();
-        barrier.wait();
+        if !(barrier.wait() && barrier.wait()) {
+            // A worker's call panicked: that is the test's failure, as in
+            // any other test of the submission.
+            for worker in workers {
+                let _ = worker.join();
+            }
+            let panic = panicked.lock().unwrap_or_else(|p| p.into_inner()).take();
+            std::panic::resume_unwind(panic.unwrap_or_else(|| Box::new("a worker thread stopped")));
+        }
         let (scenario, sut, history) = &*job;
         let events = history.events();
         let fin = S::sut_final(sut);
@@ -581,6 +608,7 @@ where
             outcome = Err(RoundFailure { round, seed, scenario: scenario.clone(), observed, explanation });
             break;
         }
+        tick();
         seed = next_seed(seed);
     }
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -589,6 +617,68 @@ where
         let _ = worker.join();
     }
     outcome
+}
+
+/// The stress lane's oracle, which needs no list of bug shapes:
+/// `stress.rounds` scenarios of the whole API on real threads
+/// ([`check_on_threads`]), each accepted only if some sequential order
+/// explains it. Runs under a watchdog, so a submission whose calls block
+/// for good fails in `stall` with the scenario that blocked instead of
+/// hanging. A rejected round fails the test with the scenario, the
+/// results, why no order explains them, and the counterexample marker the
+/// grader reads (no steps: real threads leave no trace of their
+/// interleaving; the controlled lane shows one) with the command that
+/// replays the same scenarios.
+pub fn assert_linearizable_on_threads<S: Spec + 'static>(stress: &crate::Stress, stall: std::time::Duration)
+where
+    S::Sut: 'static,
+{
+    let runner = crate::Stress { test: stress.test.clone(), ..*stress };
+    let description = format!(
+        "the calls of a scenario made no progress for {} s on real threads: they wait for each other for good \
+         (a deadlock or a lost wake-up)\n{}",
+        stall.as_secs(),
+        stress.context(0)
+    );
+    let result = crate::with_watchdog(
+        stall,
+        || description,
+        move |progress| check_on_threads_ticking::<S>(&runner, &|| progress.tick()),
+    );
+    let Err(failure) = result else { return };
+    let replay = format!(
+        "{}={} cargo test -p {} --test {} -- {} --exact",
+        crate::SEED_ENV,
+        failure.seed,
+        stress.package,
+        stress.target,
+        stress.test
+    );
+    let counterexample = Counterexample {
+        scenario: failure.scenario.lines(),
+        observed: failure.observed,
+        explanation: failure.explanation,
+        steps: Vec::new(),
+        replay: format!("{replay}  (the same scenarios; real threads may need a few runs to meet again)"),
+    };
+    use std::io::Write;
+    let line = format!("\n{COUNTEREXAMPLE_MARKER} {}\n", counterexample.to_json());
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let mut message =
+        format!("Round {} of {} on real threads broke the contract.\n\nScenario:\n", failure.round + 1, stress.rounds);
+    for line in &counterexample.scenario {
+        let _ = writeln!(message, "    {line}");
+    }
+    message.push_str("Observed:\n");
+    for line in &counterexample.observed {
+        let _ = writeln!(message, "    {line}");
+    }
+    let _ = write!(
+        message,
+        "Why this is wrong:\n    {}\nReplay the same scenarios:\n    {}\n(the controlled lane, `cargo test --test lane`, shows such an interleaving step by step)",
+        counterexample.explanation, counterexample.replay
+    );
+    panic!("{message}")
 }
 
 #[cfg(test)]
@@ -790,6 +880,20 @@ mod tests {
         fn show_final(fin: &u64) -> String {
             format!("get() -> {fin}")
         }
+    }
+
+    #[test]
+    fn the_stress_lane_oracle_fails_with_the_scenario_and_why() {
+        // `Register`'s object answers every `get` with None: never linearizable.
+        let stress = crate::Stress::new("testkit", "lib", 50);
+        let panic = std::panic::catch_unwind(|| {
+            assert_linearizable_on_threads::<Register>(&stress, std::time::Duration::from_secs(5))
+        })
+        .expect_err("a wrong object must fail the test");
+        let message = crate::panic_message(panic.as_ref());
+        assert!(message.starts_with("Round 1 of 50 on real threads broke the contract."), "{message}");
+        assert!(message.contains("Register::new(") && message.contains("T1: Get -> None"), "{message}");
+        assert!(message.contains("Why this is wrong:") && message.contains("STRESS_SEED="), "{message}");
     }
 
     #[test]

@@ -404,3 +404,21 @@ fn parallel_sum_adds_every_number_exactly_once() {
         },
     );
 }
+
+/// The contract of `BoundedQueue` and `parallel_sum`, one call at a time, with its scenarios
+/// (shared with `tests/lane.rs`, which runs them under the controlled
+/// scheduler).
+#[path = "spec/queue.rs"]
+mod spec;
+
+/// No list of bug shapes: small random scenarios of the whole API (2–3
+/// threads, 1–3 calls each, arguments chosen to compete) on real threads,
+/// each accepted only if some order of the same calls, one at a time,
+/// explains every result and the final state (linearizability). Calls that
+/// wait for each other for good fail after 5 s with the scenario.
+#[test]
+fn scenarios_on_real_threads_are_linearizable() {
+    let _exclusive = testkit::exclusive();
+    let stress = testkit::stress!(5_000);
+    testkit::lincheck::assert_linearizable_on_threads::<spec::QueueSpec>(&stress, std::time::Duration::from_secs(5));
+}

@@ -248,3 +248,21 @@ fn random_transfer(rng: &mut StdRng, len: usize, max_amount: u64) -> Transfer {
     let amount = if rng.random_ratio(1, 8) { 0 } else { rng.random_range(1..=max_amount) };
     Transfer { from, to, amount }
 }
+
+/// The contract of `Bank`, one call at a time, with its scenarios
+/// (shared with `tests/lane.rs`, which runs them under the controlled
+/// scheduler).
+#[path = "spec/bank.rs"]
+mod spec;
+
+/// No list of bug shapes: small random scenarios of the whole API (2–3
+/// threads, 1–3 calls each, arguments chosen to compete) on real threads,
+/// each accepted only if some order of the same calls, one at a time,
+/// explains every result and the final state (linearizability). Calls that
+/// wait for each other for good fail after 5 s with the scenario.
+#[test]
+fn scenarios_on_real_threads_are_linearizable() {
+    let _exclusive = testkit::exclusive();
+    let stress = testkit::stress!(5_000);
+    testkit::lincheck::assert_linearizable_on_threads::<spec::BankSpec>(&stress, std::time::Duration::from_secs(5));
+}
