@@ -162,7 +162,11 @@ for fixture in fixtures:
             secs[lane] += (t.get("max_run_secs") or 0.0) * (t.get("runs") or 1)
             if t.get("status") != "passed":
                 per_test[t["name"]] += 1
-                lanes_failed.add(lane)
+                # A lane caught the bug when one of its tests failed on its
+                # own verdict; a failure the other lane passed on to it
+                # (`decided_by` the other lane) is not that lane's catch.
+                if t.get("decided_by") in (None, lane):
+                    lanes_failed.add(lane)
         for lane in lanes_failed:
             per_lane[lane] += 1
         for lane, s in secs.items():

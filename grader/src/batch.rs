@@ -221,12 +221,22 @@ fn shard_of(name: &str, shards: u32) -> u32 {
 }
 
 /// What every grade of this batch depends on besides the submission: the
-/// grader's version and options, and the course's grading files.
+/// grader's version and options, the course's grading files, and the
+/// machine's part in a verdict (its CPUs decide which lanes run; its
+/// confinement whether the runs can be trusted), so a grade from a
+/// one-CPU or unconfined machine is never reused on another.
 fn course_fingerprint(grader: &Grader) -> Result<String> {
     let manifest = crate::integrity::compute(&grader.workspace)?;
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION"));
     hasher.update(format!("{:?}|{:?}|{:?}", grader.run.exercises, grader.run.repeat, grader.run.timeout));
+    let confinement = crate::run::confine::card();
+    hasher.update(format!(
+        "|cpus={}|confined={}|{}",
+        crate::machine::detect().cpus,
+        confinement.confined,
+        confinement.policy
+    ));
     for (file, hash) in &manifest.files {
         hasher.update(format!("{file}={hash}\n"));
     }

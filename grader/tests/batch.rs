@@ -78,6 +78,20 @@ fn a_batch_writes_a_gradebook_resumes_and_merges_shards_into_the_same_gradebook(
     // --force regrades everything.
     let stderr = batch(class.path(), full.path(), &["--force"]);
     assert!(!stderr.contains("not graded again"), "{stderr}");
+    // So does a machine with fewer CPUs: they decide which lanes run, so a
+    // two-CPU grade is never reused there.
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        let mut pinned = assert_cmd::Command::new("taskset");
+        pinned.current_dir(workspace()).env_remove("GRADER_WORKSPACE");
+        pinned.args(["-c", "0", env!("CARGO_BIN_EXE_grader"), "batch"]).arg(class.path());
+        pinned.arg("--output-dir").arg(full.path()).args(["--exercise", "exercise-1", "--repeat", "1"]);
+        let stderr = String::from_utf8_lossy(&run(&mut pinned, 0).stderr).into_owned();
+        assert!(!stderr.contains("not graded again"), "one CPU regrades everything:\n{stderr}");
+        let card: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(full.path().join("ada.json")).unwrap()).unwrap();
+        assert_eq!(card["machine"]["cpus"], 1);
+        batch(class.path(), full.path(), &[]);
+    }
     fs::remove_dir_all(class.path().join("dee/exercises")).unwrap();
     batch(class.path(), full.path(), &[]);
 
