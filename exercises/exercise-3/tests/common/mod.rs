@@ -17,6 +17,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use exercise_3::{Api, ApiError, Order, User, UserWithOrders};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
 /// How one call of the api behaves: how long it takes and whether it fails.
@@ -145,11 +147,33 @@ pub struct TestApi {
     plans: HashMap<u64, Plan>,
     base: Instant,
     state: Mutex<State>,
+    /// A seeded order of polls ([`TestApi::with_poll_order`]), or none.
+    poll_order: Option<Mutex<StdRng>>,
 }
 
 impl TestApi {
     pub fn new(plans: impl IntoIterator<Item = (u64, Plan)>) -> TestApi {
-        TestApi { plans: plans.into_iter().collect(), base: Instant::now(), state: Mutex::default() }
+        TestApi { plans: plans.into_iter().collect(), base: Instant::now(), state: Mutex::default(), poll_order: None }
+    }
+
+    /// As [`TestApi::new`], and every call yields to the runtime a number of
+    /// times drawn from `seed` (0 to 3) before it starts and again after its
+    /// latency. On the paused clock a yield takes no time, so the contract's
+    /// times stay exact, but the futures that are ready at one virtual
+    /// instant are polled, and finish, in an order the seed decides: a
+    /// scheduler of the test's making on top of tokio's, one deterministic
+    /// interleaving of the tasks per seed.
+    pub fn with_poll_order(plans: impl IntoIterator<Item = (u64, Plan)>, seed: u64) -> TestApi {
+        TestApi { poll_order: Some(Mutex::new(StdRng::seed_from_u64(seed))), ..TestApi::new(plans) }
+    }
+
+    /// Yields as many times as the seeded poll order says (never without one).
+    async fn reorder(&self) {
+        let Some(rng) = &self.poll_order else { return };
+        let yields = rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).random_range(0..=3);
+        for _ in 0..yields {
+            tokio::task::yield_now().await;
+        }
     }
 
     /// What was recorded about `user_id` (all zero if it was never called).
@@ -225,8 +249,10 @@ impl TestApi {
             Kind::User => plan.user,
             Kind::Orders => plan.orders,
         };
+        self.reorder().await;
         self.on_start(user_id);
         tokio::time::sleep(call.latency).await;
+        self.reorder().await;
         self.on_end(user_id, kind, call.fails);
         if call.fails {
             Err(match kind {
@@ -347,7 +373,12 @@ pub async fn within<F: Future>(limit_secs: u64, what: &str, future: F) -> F::Out
 /// users in flight, every user started when the sliding window says, and the
 /// total time. Returns what is wrong, in plain words.
 pub async fn check_get_many(plans: &[(u64, Plan)], limit: usize) -> Result<(), String> {
-    let api = TestApi::new(plans.iter().copied());
+    check_get_many_with(TestApi::new(plans.iter().copied()), plans, limit).await
+}
+
+/// [`check_get_many`] on `api` (made from the same `plans`; with a seeded
+/// poll order, say).
+pub async fn check_get_many_with(api: TestApi, plans: &[(u64, Plan)], limit: usize) -> Result<(), String> {
     let ids: Vec<u64> = plans.iter().map(|&(id, _)| id).collect();
     let start = Instant::now();
     let results = within(10_000, "get_many", exercise_3::get_many(&api, &ids, limit)).await;
