@@ -86,6 +86,7 @@ impl Grader {
             sandbox: &sandbox,
         };
         let mut cases: Vec<TestCase> = Vec::new();
+        let mut review_flags = inspection.review_flags;
         for (plan, exercise) in plans.iter_mut().zip(&self.exercises) {
             if !matches!(plan.state, PlanState::Ready(_)) {
                 continue;
@@ -111,6 +112,12 @@ impl Grader {
                                 case.sources = sources.clone();
                             }
                             cases.extend(exercise_cases);
+                            review_flags.extend(plan::lane_review_flag(
+                                exercise,
+                                &planned,
+                                failed_targets,
+                                lane_unavailable.as_deref(),
+                            ));
                             PlanState::Ready(planned)
                         }
                         Err(reason) => PlanState::BuildFailed(reason),
@@ -167,7 +174,7 @@ impl Grader {
             tampered_files: self.tampered.clone(),
             fingerprint: None,
             ignored_changes: inspection.ignored_changes,
-            review_flags: inspection.review_flags,
+            review_flags,
             machine: Some(machine),
             confinement: Some(run::confine::card()),
         })

@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::discover::Exercise;
 use crate::run::slots::Slots;
 use crate::run::{self, Sandbox, TestCase};
-use crate::scorecard::Lane;
+use crate::scorecard::{Lane, ReviewFlag};
 
 /// What the grader set out to do for one exercise.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,6 +156,77 @@ pub fn plan_tests(
         });
     }
     Ok((planned, cases))
+}
+
+/// The `construct` of the review flag [`lane_review_flag`] raises.
+pub const LANE_NOT_RUN_CONSTRUCT: &str = "the controlled lane could not run";
+
+/// A flag for the instructor when the controlled lane could not run with
+/// this submission: its tests were not run (never a penalty), so the stress
+/// lane decided the exercise alone, on a machine with the CPUs for it. Code
+/// can be written on purpose so that the model checker cannot take it (an
+/// API `lane-std` lacks), which is why a person should read it; the flag
+/// changes no points. It points at the submission's own line when the lane
+/// target's compiler errors name one (they name the rewritten copy,
+/// `.../lane/src/FILE:LINE`, whose lines are the student's), else at
+/// `src/lib.rs`.
+pub fn lane_review_flag(
+    exercise: &Exercise,
+    planned: &[PlannedTest],
+    failed_targets: &BTreeMap<String, String>,
+    lane_unavailable: Option<&str>,
+) -> Option<ReviewFlag> {
+    let not_run = planned.iter().find(|t| t.lane == Lane::Controlled && t.not_run.is_some())?;
+    let errors = failed_targets.get(&not_run.target).map(String::as_str);
+    let (file, line) = errors
+        .and_then(rewritten_location)
+        .or_else(|| lane_unavailable.and_then(named_source_file).map(|file| (file, 1)))
+        .unwrap_or_else(|| ("lib.rs".to_string(), 1));
+    let why = match (errors, lane_unavailable) {
+        (Some(errors), _) => format!(
+            "tests/{}.rs does not compile against the model checker's types ({})",
+            not_run.target,
+            first_error(errors)
+        ),
+        (None, Some(reason)) => reason.to_string(),
+        (None, None) => "its tests were not run".to_string(),
+    };
+    Some(ReviewFlag {
+        exercise: exercise.id.clone(),
+        path: format!("{}/src/{file}", exercise.relative_dir.display()).replace('\\', "/"),
+        line,
+        construct: LANE_NOT_RUN_CONSTRUCT.to_string(),
+        reason: format!(
+            "{why}; no points were taken for it, and only the stress lane judged this exercise's concurrency \
+             (on a machine with the CPUs it needs; on fewer there is no grade). Code can be written so that the \
+             model checker cannot take it: read this submission's concurrency by hand"
+        ),
+    })
+}
+
+/// The first `FILE:LINE` of the rewritten copy (`.../lane/src/FILE:LINE:COL`)
+/// in compiler errors: the student's file and line, since the rewrite keeps
+/// every line where it was.
+fn rewritten_location(errors: &str) -> Option<(String, usize)> {
+    errors.match_indices("/lane/src/").find_map(|(at, marker)| {
+        let rest = &errors[at + marker.len()..];
+        let (file, rest) = rest.split_once(':')?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let line = digits.parse().ok().filter(|&line: &usize| line >= 1)?;
+        (file.ends_with(".rs") && !file.contains(char::is_whitespace)).then(|| (file.to_string(), line))
+    })
+}
+
+/// The file a reason of lanes/rewrite starts with (`src/FILE: ...`).
+fn named_source_file(reason: &str) -> Option<String> {
+    let (file, _) = reason.strip_prefix("src/")?.split_once(": ")?;
+    (file.ends_with(".rs") && !file.contains(char::is_whitespace)).then(|| file.to_string())
+}
+
+/// The first `error` line of compiler output, or its first line.
+fn first_error(errors: &str) -> &str {
+    let lines = || errors.lines().map(str::trim).filter(|l| !l.is_empty());
+    lines().find(|l| l.starts_with("error")).or_else(|| lines().next()).unwrap_or("no message")
 }
 
 /// Why a stress group is not run on this machine.
@@ -320,6 +391,61 @@ mod tests {
         assert!(plan_without_executables(&shared, &[("lane", "error")]).is_err());
         // A target no group uses.
         assert!(plan_without_executables(&stress, &[("lane", "error")]).is_err());
+    }
+
+    #[test]
+    fn a_lane_that_could_not_run_is_flagged_for_review_at_the_students_line() {
+        let lane = exercise(vec![group("Lane", "lane", Some(&["lane_scenarios_are_linearizable"]), Lane::Controlled)]);
+        let errors = "error[E0599]: no method named `is_finished` found for struct `JoinHandle`\n  \
+                      --> /w/target/grader/build/debug/build/exercise-9-0a1b/out/lane/src/pool.rs:17:22\n";
+        let failed: BTreeMap<String, String> = [("lane".to_string(), errors.to_string())].into();
+        let (planned, _) = plan_without_executables(&lane, &[("lane", errors)]).unwrap();
+        let flag = lane_review_flag(&lane, &planned, &failed, None).expect("flagged");
+        assert_eq!(
+            (flag.exercise.as_str(), flag.path.as_str(), flag.line, flag.construct.as_str()),
+            ("exercise-9", "exercises/exercise-9/src/pool.rs", 17, LANE_NOT_RUN_CONSTRUCT)
+        );
+        assert!(
+            flag.reason.contains("E0599") && flag.reason.contains("only the stress lane judged"),
+            "{}",
+            flag.reason
+        );
+
+        // The build's word that the lane cannot model the submission: the
+        // flag points at the file lanes/rewrite names.
+        let named = exercise(vec![group("Lane", "lane", Some(&["a"]), Lane::Controlled)]);
+        let reason = "src/bank/mod.rs: cannot read the tokens: lex error";
+        let not_run = PlannedTest {
+            name: "a".into(),
+            target: "lane".into(),
+            group: "Lane".into(),
+            max_points: 4.0,
+            stress: false,
+            rounds: None,
+            lane: Lane::Controlled,
+            not_run: Some(reason.into()),
+        };
+        let flag = lane_review_flag(&named, std::slice::from_ref(&not_run), &BTreeMap::new(), Some(reason)).unwrap();
+        assert_eq!((flag.path.as_str(), flag.line), ("exercises/exercise-9/src/bank/mod.rs", 1));
+        assert!(flag.reason.starts_with(reason), "{}", flag.reason);
+
+        // A lane that ran, or a stress test that did not (too few CPUs), is
+        // no reason for review.
+        let ran = PlannedTest { not_run: None, ..not_run.clone() };
+        assert_eq!(lane_review_flag(&named, &[ran], &BTreeMap::new(), None), None);
+        let short = PlannedTest { lane: Lane::Stress, not_run: Some(cpu_shortfall(1, 2)), ..not_run };
+        assert_eq!(lane_review_flag(&named, &[short], &BTreeMap::new(), None), None);
+    }
+
+    #[test]
+    fn the_student_line_is_read_from_the_rewritten_copy_only() {
+        assert_eq!(rewritten_location("  --> /x/out/lane/src/lib.rs:3:9"), Some(("lib.rs".into(), 3)));
+        assert_eq!(rewritten_location("  --> exercises/exercise-9/tests/lane.rs:3:9"), None);
+        assert_eq!(rewritten_location("/x/lane/src/lib.rs: no line"), None);
+        assert_eq!(named_source_file("src/a/b.rs: cannot read the tokens"), Some("a/b.rs".into()));
+        assert_eq!(named_source_file("the submission has no src/lib.rs"), None);
+        assert_eq!(first_error("warning: x\nerror[E1]: y\n"), "error[E1]: y");
+        assert_eq!(first_error("  \nsomething\n"), "something");
     }
 
     #[test]

@@ -248,6 +248,21 @@ fn lane<'a>(card: &'a serde_json::Value, lane: &str) -> &'a serde_json::Value {
     lanes.iter().find(|l| l["lane"] == lane).unwrap_or_else(|| panic!("no lane {lane}: {card:#}"))
 }
 
+/// The one review flag of `card`: the controlled lane could not run, at
+/// `path`, for a reason that says `why`.
+fn assert_lane_flagged(card: &serde_json::Value, path: &str, why: &str) {
+    let flags = card["review_flags"].as_array().unwrap();
+    assert_eq!(flags.len(), 1, "{card:#}");
+    let flag = &flags[0];
+    assert_eq!(
+        (&flag["exercise"], &flag["construct"], &flag["path"]),
+        (&"exercise-9".into(), &"the controlled lane could not run".into(), &path.into()),
+        "{flag:#}"
+    );
+    let reason = flag["reason"].as_str().unwrap();
+    assert!(reason.contains(why) && reason.contains("only the stress lane judged"), "{reason}");
+}
+
 #[test]
 fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     let _serial = serial();
@@ -268,6 +283,7 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     );
     assert_eq!(lane(&card, "stress")["status"], "could_not_run");
     assert_eq!(lane(&card, "controlled")["status"], "decided");
+    assert_eq!(card["review_flags"], serde_json::json!([]), "a lane that ran is no reason for review");
 
     // A lane target that does not compile with this submission (its library
     // does): the lane could not run, never build_failed; on two CPUs the
@@ -280,6 +296,9 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
         assert_eq!(test(&card, LANE)["decided_by"], "stress");
         let reason = lane(&card, "controlled")["reason"].as_str().unwrap();
         assert!(reason.contains("tests/lane.rs does not compile") && reason.contains("lane_mode"), "{reason}");
+        // No points taken, but the instructor is told the stress lane
+        // decided alone: code can dodge the model checker on purpose.
+        assert_lane_flagged(&card, "exercises/exercise-9/src/lib.rs", "tests/lane.rs does not compile");
     } else {
         eprintln!("this machine has 1 CPU: the two-CPU half of this test is skipped");
     }
@@ -298,6 +317,7 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     let reason = lane(&card, "controlled")["reason"].as_str().unwrap();
     assert!(reason.contains("static mut") && reason.contains("never a penalty"), "{reason}");
     assert_eq!((&test(&card, LANE)["status"], &test(&card, LANE)["runs"]), (&"not_run".into(), &0.into()));
+    assert_lane_flagged(&card, "exercises/exercise-9/src/lib.rs", "static mut");
 
     // Code under test that prints lanes/rewrite's words changes nothing: its
     // passing lane test is a pass, and decides the stress test on one CPU.
@@ -307,6 +327,7 @@ fn the_lanes_of_a_stand_in_course_combine_as_documented() {
     assert_eq!(test(&card, LANE)["status"], "passed");
     assert_eq!(test(&card, STRESS)["decided_by"], "controlled");
     assert_eq!(lane(&card, "controlled")["status"], "decided");
+    assert_eq!(card["review_flags"], serde_json::json!([]), "printed words raise no flag: {card:#}");
 
     // A counterexample: copied into the scorecard, shown to the student, and
     // it costs the stress test its points even though that test passed.
