@@ -832,6 +832,35 @@ fn exercism_results_follow_the_test_runner_interface_version_3() {
     assert_eq!(check_exercism(&troubled())["status"], "error");
 }
 
+/// Exercism's results.json and GitHub Classroom's legacy result are read by
+/// students too (the Exercism site, the reporter's log in the student's
+/// check): a group that is not `visible` is one line with its result, and
+/// never a test name or message.
+#[test]
+fn exercism_and_legacy_classroom_hold_back_the_tests_students_may_not_read() {
+    let mut card = mixed();
+    for test in &mut card.exercises[1].tests[1..3] {
+        test.visibility = Some(grader::scorecard::Visibility::Hidden);
+        test.group = "secret".into();
+    }
+    let exercism = check_exercism(&card);
+    let classroom = check_classroom(&card);
+    for (format, result) in [("results.json", &exercism), ("the Classroom result", &classroom)] {
+        let text = result.to_string();
+        for leaked in ["pop_waits_for_push", "no_lost_items", "left == right", "a lost update"] {
+            assert!(!text.contains(leaked), "{format} shows {leaked:?}: {result:#}");
+        }
+        let tests = result["tests"].as_array().unwrap();
+        let folded: Vec<&Value> =
+            tests.iter().filter(|t| t["name"] == "exercise-2: secret (2 held-back tests)").collect();
+        assert_eq!(folded.len(), 1, "{format}: one line for the group: {result:#}");
+        assert_eq!(folded[0]["status"], "fail", "{format}: {result:#}");
+        assert!(tests.iter().any(|t| t["name"] == "exercise-2: fifo_order"), "{format}: shown tests stay: {result:#}");
+    }
+    assert_eq!(classroom["status"], "fail");
+    // check_classroom has checked that the lines still add up to the score.
+}
+
 // ---------------------------------------------------------------------------
 // Markdown
 

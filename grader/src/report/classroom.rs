@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::report::entry::{Entry, all_entries, overall_status};
-use crate::scorecard::{Scorecard, TestStatus};
+use crate::report::entry::{all_entries, overall_status, student_lines};
+use crate::scorecard::Scorecard;
 
 /// GitHub Classroom's autograding result: the object the
 /// `autograding-grading-reporter` action decodes for each runner.
@@ -14,28 +14,18 @@ use crate::scorecard::{Scorecard, TestStatus};
 /// the last two); `max_score` is what the runner is worth; each test has
 /// `name`, `status`, `score` (the reporter adds these up as the points it
 /// sends to Classroom) and `message` (printed under a test that did not
-/// pass).
+/// pass). Tests whose group is not `visible` are one line per group, with
+/// its result and points but no test names or messages.
 pub fn result_json(card: &Scorecard) -> Value {
-    let entries = all_entries(card);
-    let tests: Vec<Value> = entries
+    // The reporter prints every test's name and message in the student's
+    // check: held-back tests are one line per group.
+    let tests: Vec<Value> = student_lines(card)
         .iter()
-        .map(|entry| {
-            let status = match entry {
-                Entry::Test(_, test) if test.status == TestStatus::Passed => "pass",
-                Entry::Test(_, test) if test.status != TestStatus::NotRun => "fail",
-                _ => "error",
-            };
-            json!({
-                "name": entry.full_name(),
-                "status": status,
-                "score": entry.score(),
-                "message": entry.detail(),
-            })
-        })
+        .map(|line| json!({ "name": line.name, "status": line.status, "score": line.score, "message": line.detail }))
         .collect();
     json!({
         "version": 1,
-        "status": overall_status(card, &entries),
+        "status": overall_status(card, &all_entries(card)),
         "max_score": card.max_score,
         "tests": tests,
     })

@@ -188,3 +188,77 @@ pub(crate) fn held_back_groups(exercise: &ExerciseCard) -> Vec<(&str, Vec<&TestC
 pub(crate) fn held_back_name(group: &str, tests: usize) -> String {
     format!("{group} ({tests} held-back test{})", if tests == 1 { "" } else { "s" })
 }
+
+/// One line of a flat list of results that students read (Exercism's
+/// `results.json`, GitHub Classroom's legacy result): a shown entry, or a
+/// held-back group folded into one line that has its result and points but
+/// no test name and no message.
+pub(crate) struct StudentLine<'a> {
+    pub exercise: &'a ExerciseCard,
+    /// "exercise-1: two_withdrawals_never_both_succeed", or
+    /// "exercise-1: Stress (3 held-back tests)".
+    pub name: String,
+    /// "pass", "fail", or "error" when nothing of it ran.
+    pub status: &'static str,
+    pub score: f64,
+    /// What a student reads about it ([`Entry::detail`] for a shown entry).
+    pub detail: String,
+}
+
+impl StudentLine<'_> {
+    /// The detail of a line that did not pass; `None` for a pass.
+    pub(crate) fn failure(&self) -> Option<&str> {
+        (self.status != "pass").then_some(self.detail.as_str())
+    }
+}
+
+/// The lines of a flat student-facing list: every entry students may read,
+/// in the scorecard's order, and after each exercise's shown tests one
+/// line per held-back group.
+pub(crate) fn student_lines(card: &Scorecard) -> Vec<StudentLine<'_>> {
+    let mut lines = Vec::new();
+    for exercise in &card.exercises {
+        for entry in entries(exercise) {
+            if let Entry::Test(_, test) = entry
+                && !always_shown(test)
+            {
+                continue;
+            }
+            let status = match entry {
+                Entry::Test(_, test) if test.status == TestStatus::Passed => "pass",
+                Entry::Test(_, test) if test.status != TestStatus::NotRun => "fail",
+                _ => "error",
+            };
+            lines.push(StudentLine {
+                exercise,
+                name: entry.full_name(),
+                status,
+                score: entry.score(),
+                detail: entry.detail(),
+            });
+        }
+        if !matches!(exercise.status, ExerciseStatus::Passed | ExerciseStatus::Failed) {
+            continue;
+        }
+        for (group, tests) in held_back_groups(exercise) {
+            let (status, detail) = if tests.iter().all(|t| t.status == TestStatus::Passed) {
+                ("pass", "passed".to_string())
+            } else if tests.iter().all(|t| t.status == TestStatus::NotRun) {
+                ("error", "not run".to_string())
+            } else {
+                ("fail", "failed".to_string())
+            };
+            lines.push(StudentLine {
+                exercise,
+                name: format!("{}: {}", exercise.id, held_back_name(group, tests.len())),
+                status,
+                score: tests.iter().map(|t| t.points).sum::<f64>() + 0.0,
+                detail: format!(
+                    "{detail}: the names and messages of these tests are held back until your instructor \
+                     releases them"
+                ),
+            });
+        }
+    }
+    lines
+}

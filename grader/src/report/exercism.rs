@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::report::entry::{Entry, all_entries, exercise_number, notices, overall_status};
-use crate::scorecard::{Scorecard, TestStatus};
+use crate::report::entry::{all_entries, exercise_number, notices, overall_status, student_lines};
+use crate::scorecard::Scorecard;
 
 /// Exercism caps the top-level `message` at 65,535 bytes; the same cap is
 /// applied to every message, which a scorecard's messages never reach in
@@ -16,40 +16,34 @@ const EXERCISM_MESSAGE_BYTES: usize = 65_535;
 /// each with `name`, `status` ("pass", "fail", "error"), `message` (`null`
 /// for a pass), `test_code` (empty: the grader knows the test's name, not
 /// its body) and `task_id`, the exercise's number, when its id ends in one.
+/// Tests whose group is not `visible` are one line per group, with its
+/// result but no test names or messages (students read this file).
 pub fn results_json(card: &Scorecard) -> Value {
-    let entries = all_entries(card);
-    let tests: Vec<Value> = entries
+    // Students read results.json: held-back tests are one line per group.
+    let lines = student_lines(card);
+    let tests: Vec<Value> = lines
         .iter()
-        .map(|entry| {
-            let status = match entry {
-                Entry::Test(_, test) if test.status == TestStatus::Passed => "pass",
-                Entry::Test(_, test) if test.status != TestStatus::NotRun => "fail",
-                _ => "error",
-            };
+        .map(|line| {
             let mut test = json!({
-                "name": entry.full_name(),
-                "status": status,
-                "message": entry.failure().map(|m| truncate(&m, EXERCISM_MESSAGE_BYTES)),
+                "name": line.name,
+                "status": line.status,
+                "message": line.failure().map(|m| truncate(m, EXERCISM_MESSAGE_BYTES)),
                 "test_code": "",
             });
-            if let Some(task) = exercise_number(&entry.exercise().id) {
+            if let Some(task) = exercise_number(&line.exercise.id) {
                 test["task_id"] = json!(task);
             }
             test
         })
         .collect();
-    let status = overall_status(card, &entries);
+    let status = overall_status(card, &all_entries(card));
     let message = (status == "error").then(|| {
-        let mut lines = notices(card);
-        lines.extend(
-            entries
-                .iter()
-                .filter_map(|entry| entry.failure().map(|failure| format!("{}: {}", entry.exercise().id, failure))),
-        );
-        if lines.is_empty() {
-            lines.push("no test was run".into());
+        let mut text = notices(card);
+        text.extend(lines.iter().filter_map(|line| line.failure().map(|f| format!("{}: {f}", line.exercise.id))));
+        if text.is_empty() {
+            text.push("no test was run".into());
         }
-        truncate(&lines.join("\n"), EXERCISM_MESSAGE_BYTES)
+        truncate(&text.join("\n"), EXERCISM_MESSAGE_BYTES)
     });
     json!({
         "version": 3,
