@@ -717,19 +717,29 @@ fn classroom50_results_match_the_published_schema_in_integer_points() {
 
 /// Tests of a group that is not `visible` (hidden, or a grading-only
 /// group, `after_published` by default) are what students must not read:
+/// `mixed()` with exercise 2's `pop_waits_for_push` and `no_lost_items` (a
+/// failure and a flaky test) in a group `secret` of `visibility`.
+fn held_back(visibility: grader::scorecard::Visibility) -> Scorecard {
+    let mut card = mixed();
+    for test in &mut card.exercises[1].tests[1..3] {
+        test.visibility = Some(visibility);
+        test.group = "secret".into();
+    }
+    card
+}
+
+/// What a held-back test's name or message shows; none may reach students.
+const HELD_BACK_TEXT: [&str; 4] = ["pop_waits_for_push", "no_lost_items", "left == right", "a lost update"];
+
 /// Classroom 50's result.json and the Markdown report (release-body.md),
 /// both published on the student's own repository, show each such group as
 /// one line with its result and points, and never a test name or message.
 #[test]
 fn classroom50_and_markdown_hold_back_the_tests_students_may_not_read() {
-    let mut card = mixed();
-    for test in &mut card.exercises[1].tests[1..3] {
-        test.visibility = Some(grader::scorecard::Visibility::AfterPublished);
-        test.group = "secret".into();
-    }
+    let card = held_back(grader::scorecard::Visibility::AfterPublished);
     let result = check_classroom50(&card);
     let text = result.to_string();
-    for leaked in ["pop_waits_for_push", "no_lost_items", "left == right", "a lost update"] {
+    for leaked in HELD_BACK_TEXT {
         assert!(!text.contains(leaked), "result.json shows {leaked:?}: {result:#}");
     }
     let tests = result["tests"].as_array().unwrap();
@@ -838,16 +848,12 @@ fn exercism_results_follow_the_test_runner_interface_version_3() {
 /// never a test name or message.
 #[test]
 fn exercism_and_legacy_classroom_hold_back_the_tests_students_may_not_read() {
-    let mut card = mixed();
-    for test in &mut card.exercises[1].tests[1..3] {
-        test.visibility = Some(grader::scorecard::Visibility::Hidden);
-        test.group = "secret".into();
-    }
+    let card = held_back(grader::scorecard::Visibility::Hidden);
     let exercism = check_exercism(&card);
     let classroom = check_classroom(&card);
     for (format, result) in [("results.json", &exercism), ("the Classroom result", &classroom)] {
         let text = result.to_string();
-        for leaked in ["pop_waits_for_push", "no_lost_items", "left == right", "a lost update"] {
+        for leaked in HELD_BACK_TEXT {
             assert!(!text.contains(leaked), "{format} shows {leaked:?}: {result:#}");
         }
         let tests = result["tests"].as_array().unwrap();
