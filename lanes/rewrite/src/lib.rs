@@ -8,7 +8,9 @@
 //! with their lines and columns) so strings, comments and identifiers that
 //! merely contain `std` are left alone, and it edits the text in place, so
 //! every line stays where it was: the lane's counterexamples quote the
-//! student's own `src/` lines.
+//! student's own `src/` lines. `test` in a `cfg` predicate becomes `any()`:
+//! the copy is compiled inside the lane's test crate, where `cfg(test)`
+//! holds, and must not behave otherwise than the library, where it does not.
 //!
 //! It then writes `OUT_DIR/lane/student.rs`, which the exercise's
 //! `tests/lane.rs` includes: a `#[path]` module pointing at the copy (a real
@@ -216,6 +218,30 @@ fn visit(stream: TokenStream, edits: &mut Vec<Edit>, source: &str) {
                     "crate" if is_double_colon(&tokens, at + 1) && continues_a_path(&tokens, at) != Some(true) => {
                         edits.push(replace(format!("crate::{MODULE}")));
                     }
+                    "cfg" | "cfg_attr" => {
+                        // The copy is compiled inside the lane's test crate,
+                        // where `cfg(test)` holds; in the original library it
+                        // does not. `test` in a predicate becomes `any()`
+                        // (false), so the copy cannot tell the two apart.
+                        let group = match (tokens.get(at + 1), tokens.get(at + 2)) {
+                            (Some(TokenTree::Group(g)), _) => Some(g),
+                            (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) if p.as_char() == '!' => Some(g),
+                            _ => None,
+                        };
+                        if let Some(group) = group.filter(|g| g.delimiter() == Delimiter::Parenthesis) {
+                            let predicate: Vec<TokenTree> = group.stream().into_iter().collect();
+                            let predicate = if word == "cfg_attr" {
+                                predicate
+                                    .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                                    .next()
+                                    .unwrap_or(&[])
+                                    .to_vec()
+                            } else {
+                                predicate
+                            };
+                            test_cfgs_off(&predicate, edits);
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -236,6 +262,20 @@ fn visit(stream: TokenStream, edits: &mut Vec<Edit>, source: &str) {
                     }
                 }
             }
+            _ => {}
+        }
+    }
+}
+
+/// Edits every `test` in a `cfg` predicate (`all(test, unix)`, `not(test)`)
+/// into `any()`, the predicate that never holds.
+fn test_cfgs_off(predicate: &[TokenTree], edits: &mut Vec<Edit>) {
+    for token in predicate {
+        match token {
+            TokenTree::Ident(ident) if ident == "test" => {
+                edits.push(Edit { start: ident.span().start(), end: ident.span().end(), text: "any()".to_string() });
+            }
+            TokenTree::Group(group) => test_cfgs_off(&group.stream().into_iter().collect::<Vec<_>>(), edits),
             _ => {}
         }
     }
@@ -329,6 +369,19 @@ mod tests {
         assert!(
             !out.contains("deny") && out.contains("#![allow(dead_code)]") && out.contains("::lane_std::thread"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn cfg_test_is_off_in_the_copy_as_in_the_original_library() {
+        let source = "#[cfg(test)]\nmod tests;\n#[cfg(all(test, not(feature = \"test\")))] fn a() {}\n\
+                      #[cfg_attr(test, derive(Debug))] struct S;\nconst T: bool = cfg!(not(test));\n\
+                      #[cfg_attr(unix, test)] fn b() {}\n";
+        assert_eq!(
+            rewrite(source).unwrap(),
+            "#[cfg(any())]\nmod tests;\n#[cfg(all(any(), not(feature = \"test\")))] fn a() {}\n\
+             #[cfg_attr(any(), derive(Debug))] struct S;\nconst T: bool = cfg!(not(any()));\n\
+             #[cfg_attr(unix, test)] fn b() {}\n"
         );
     }
 
