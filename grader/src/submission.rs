@@ -12,7 +12,7 @@ use walkdir::WalkDir;
 
 use crate::discover::{Exercise, Workspace};
 use crate::policy;
-use crate::scorecard::{ChangeKind, IgnoredChange, ReviewFlag};
+use crate::scorecard::{ChangeKind, IgnoredChange, Lane, ReviewFlag};
 
 /// The most source an exercise's `src/` may hold. Real solutions are a few
 /// kilobytes; a 50 MB file is an attempt to exhaust the compiler.
@@ -191,7 +191,10 @@ fn policy_check(exercise: &Exercise, src: &Path, files: &[PathBuf]) -> Vec<polic
         return Vec::new();
     }
     let shown = display(&exercise.relative_dir.join("src"));
-    let allowed = policy::Allowed { modules: exercise.grading.allow.clone() };
+    let allowed = policy::Allowed {
+        modules: exercise.grading.allow.clone(),
+        lane_copy: exercise.grading.groups.iter().any(|group| group.lane == Lane::Controlled),
+    };
     policy::check(src, files, &shown, &allowed)
 }
 

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use common::{Expected, Kind, fixtures, workspace};
 use grader::policy::{self, Allowed};
 
-/// The `allow` list of an exercise, read from its manifest.
+/// The `allow` list of an exercise and whether it has a controlled lane,
+/// read from its manifest.
 fn allowed(exercise: &str) -> Allowed {
     let manifest = workspace().join("exercises").join(exercise).join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
@@ -21,7 +22,9 @@ fn allowed(exercise: &str) -> Allowed {
         .and_then(|l| l.as_array())
         .map(|l| l.iter().map(|m| m.as_str().unwrap().to_string()).collect())
         .unwrap_or_default();
-    Allowed { modules }
+    let groups = grader.get("groups").and_then(|g| g.as_array()).cloned().unwrap_or_default();
+    let lane_copy = groups.iter().any(|g| g.get("lane").and_then(|l| l.as_str()) == Some("controlled"));
+    Allowed { modules, lane_copy }
 }
 
 fn rust_files(src: &Path) -> Vec<PathBuf> {

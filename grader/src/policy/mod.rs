@@ -35,6 +35,14 @@
 //! `#[macro_export]`, and hand-written `PartialEq`/`Eq`/`PartialOrd`/`Ord`
 //! impls (an always-true `eq` would pass every `assert_eq!` of the tests).
 //!
+//! In an exercise with a controlled lane, whose tests compile a rewritten
+//! copy of `src/`, it also refuses what could tell that copy from the
+//! original: `file!`, `column!`, `module_path!`, `stringify!`, `concat!` and
+//! `include_str!`; type names, ids and sizes; source locations, backtraces
+//! and panic hooks; raw pointers, `{:p}` and the other ways to an address;
+//! `thread::current()` and `Thread`s; and the bare `crate` root
+//! ([`lane_copy`]).
+//!
 //! A violation fails the exercise's build with `file:line` and the reason;
 //! nothing is compiled, so a compile-time read (`include_str!("/etc/..")`)
 //! never happens. An exercise's `[package.metadata.grader] allow` lifts
@@ -45,12 +53,18 @@ use std::str::FromStr;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 
+mod lane_copy;
+
 /// Said in the scorecard's `confinement.policy`.
 pub const SUMMARY: &str = "src/ checked before the build by path resolution from std's roots (no std::process, \
                            std::env, std::net, std::os, std::arch, no std::fs unless the exercise allows it, no \
                            unsafe, extern blocks, asm, env!/option_env!, include*! or #[path] outside src/, no \
                            link_section/used/no_mangle/export_name/macro_export, no hand-written \
-                           PartialEq/Eq/PartialOrd/Ord); the crate root compiled with #![forbid(unsafe_code)]";
+                           PartialEq/Eq/PartialOrd/Ord; with a controlled lane also nothing that tells its rewritten \
+                           copy apart: file!/column!/module_path!/stringify!/concat!/include_str!, type names, \
+                           ids and sizes, source locations and panic hooks, raw pointers and {:p}, \
+                           thread::current, a bare crate root); the crate root compiled with \
+                           #![forbid(unsafe_code)]";
 
 /// The variable that switches the policy off, so the grader's tests can
 /// reach the defences behind it (the sentinel, the process limits,
@@ -130,6 +144,10 @@ impl Violation {
 pub struct Allowed {
     /// Modules lifted from [`FORBIDDEN`], e.g. `std::fs`.
     pub modules: Vec<String>,
+    /// The exercise has a controlled lane, which compiles a rewritten copy
+    /// of `src/`: what could tell the copy from the original is refused too
+    /// ([`lane_copy`]).
+    pub lane_copy: bool,
 }
 
 /// Checks the files `files` (relative to `src`) and returns every violation,
@@ -157,8 +175,12 @@ pub fn check_source(text: &str, shown: &str, allowed: &Allowed) -> Vec<Violation
         // is the better one.
         return Vec::new();
     };
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     let mut checker = Checker { shown, allowed, found: Vec::new(), plain_root_ok: false };
-    checker.scan(&tokens.into_iter().collect::<Vec<_>>());
+    checker.scan(&tokens);
+    if allowed.lane_copy {
+        lane_copy::scan(&tokens, shown, &mut checker.found);
+    }
     checker.found.sort_by_key(|v| v.line);
     checker.found.dedup();
     checker.found

@@ -11,7 +11,7 @@ fn found(source: &str) -> Vec<String> {
 }
 
 fn found_with_fs(source: &str) -> Vec<String> {
-    let allowed = Allowed { modules: vec!["std::fs".into()] };
+    let allowed = Allowed { modules: vec!["std::fs".into()], lane_copy: false };
     check_source(source, "src/lib.rs", &allowed).into_iter().map(|v| v.construct).collect()
 }
 
@@ -127,4 +127,96 @@ fn violations_name_file_line_and_why() {
     assert_eq!(violations.len(), 1);
     let text = violations[0].text();
     assert!(text.starts_with("exercises/exercise-1/src/lib.rs:5: `std::process` can end the test process"), "{text}");
+}
+
+/// The constructs found in an exercise with a controlled lane, sorted.
+fn found_in_lane_exercise(source: &str) -> Vec<String> {
+    let allowed = Allowed { modules: Vec::new(), lane_copy: true };
+    let mut found: Vec<String> =
+        check_source(source, "src/lib.rs", &allowed).into_iter().map(|v| v.construct).collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn ordinary_concurrent_code_passes_in_a_lane_exercise() {
+    // What the solutions and correct fixtures of exercises 1, 2 and 5 do,
+    // including names that merely resemble refused ones.
+    let source = r#"
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::{Arc, Condvar, Mutex};
+        use std::thread;
+        use std::time::{Duration, Instant};
+        pub(crate) struct Bank { accounts: Vec<Mutex<u64>>, current_epoch: AtomicU64 }
+        pub(in crate) fn f(bank: &Bank, n: u64) -> u64 {
+            let current = bank.current_epoch.load(Ordering::Acquire);
+            let handle = thread::spawn(move || current * n);
+            let thread_count = handle.join().unwrap();
+            let deadline = Instant::now() + Duration::from_millis(5);
+            let _ = (deadline, crate::helper(), &*bank.accounts[0].lock().unwrap());
+            println!("{} {:?} {{:p}} {:>8}", current, thread_count, "x");
+            thread_count
+        }
+        #[cfg(test)]
+        mod tests { use super::*; #[test] fn t() { assert_eq!(2 * 3, 6); } }
+        extern crate alloc;
+    "#;
+    assert_eq!(found_in_lane_exercise(source), Vec::<String>::new());
+    // The same rules stay off where no lane copies src/.
+    assert_eq!(found("fn f() { let _ = file!(); let _ = std::mem::size_of::<u8>(); }"), Vec::<String>::new());
+}
+
+#[test]
+fn what_tells_the_lane_copy_apart_is_refused() {
+    let refused = |source: &str| found_in_lane_exercise(source);
+    // Where the code was compiled, and how its tokens are spelt.
+    assert_eq!(refused("fn f() -> bool { file!().contains(\"lane\") }"), ["file!"]);
+    assert_eq!(refused("const M: &str = module_path!(); const C: u32 = column!();"), ["column!", "module_path!"]);
+    assert_eq!(refused("const S: &str = stringify!(std::sync::Mutex);"), ["stringify!"]);
+    assert_eq!(refused("const S: &str = include_str!(\"lib.rs\");"), ["include_str!"]);
+    assert_eq!(refused("fn f() { println!(concat!(\"{:\", \"p}\"), &0); }"), ["concat!"]);
+    // Type names, ids and sizes, on every route to them.
+    assert_eq!(refused("fn f() { std::any::type_name::<std::sync::Mutex<u8>>(); }"), ["type_name"]);
+    assert_eq!(refused("use std::any::type_name as t;"), ["type_name"]);
+    assert_eq!(refused("use core::any::{type_name_of_val as n};"), ["type_name_of_val"]);
+    assert_eq!(refused("fn f() -> bool { size_of::<std::sync::Mutex<u8>>() > 16 }"), ["size_of"]);
+    assert_eq!(
+        refused("fn f(m: &M) -> usize { std::mem::size_of_val(m) + align_of::<M>() }"),
+        ["align_of", "size_of_val"]
+    );
+    assert_eq!(refused("fn f() { std::alloc::Layout::new::<u8>(); }"), ["Layout"]);
+    assert_eq!(refused("fn f(x: &dyn std::any::Any) { x.type_id(); }"), ["type_id"]);
+    assert_eq!(refused("use std::any::TypeId;"), ["TypeId"]);
+    // Source locations, backtraces, panic hooks.
+    assert_eq!(refused("#[track_caller] fn f() { std::panic::Location::caller(); }"), ["Location", "track_caller"]);
+    assert_eq!(refused("fn f() { std::panic::set_hook(Box::new(|i| { i.location(); })); }"), ["location", "set_hook"]);
+    assert_eq!(refused("fn f() { let _ = std::panic::take_hook(); }"), ["take_hook"]);
+    assert_eq!(refused("use std::backtrace::Backtrace;"), ["Backtrace", "backtrace"]);
+    // Addresses, from which sizes follow.
+    assert_eq!(refused("fn f(a: &[u8; 2]) -> usize { &a[1] as *const u8 as usize }"), ["*const"]);
+    assert_eq!(refused("fn f(a: &mut u8) { let _ = a as *mut u8; }"), ["*mut"]);
+    assert_eq!(refused("fn f(a: u8) { let _ = &raw const a; }"), ["&raw const"]);
+    assert_eq!(refused("fn f(a: &Arc<u8>) { Arc::as_ptr(a).addr(); }"), [".addr()", "as_ptr"]);
+    assert_eq!(refused("fn f(a: &u8) { std::ptr::from_ref(a); std::ptr::addr_of!(*a); }"), ["addr_of", "from_ref"]);
+    assert_eq!(refused("fn f(v: Box<u8>) { Box::into_raw(v); }"), ["into_raw"]);
+    assert_eq!(
+        refused("use std::{ptr::NonNull, sync::atomic::AtomicPtr, cell::UnsafeCell};"),
+        ["AtomicPtr", "NonNull", "UnsafeCell"]
+    );
+    assert_eq!(refused("fn f(a: &u8) -> String { format!(\"{:p}\", a) }"), ["{:p}"]);
+    assert_eq!(refused("fn f(a: &u8) -> String { format!(\"{a:#018p}\") }"), ["{:p}"]);
+    assert_eq!(refused("fn f(a: &u8) -> String { format!(r#\"{0:p}\"#, a) }"), ["{:p}"]);
+    assert_eq!(refused("impl std::fmt::Pointer for X {}"), ["Pointer"]);
+    // Threads, whose identity is the model checker's.
+    assert_eq!(refused("fn f() { std::thread::current().name(); }"), ["thread::current"]);
+    assert_eq!(refused("use std::thread::{self, current as me}; fn f() { me(); }"), ["thread::current"]);
+    assert_eq!(refused("fn f() { let get = thread::current; get(); }"), ["thread::current"]);
+    assert_eq!(refused("fn f(h: &JoinHandle<()>) { h.thread().id(); }"), [".thread()"]);
+    assert_eq!(refused("fn f(t: std::thread::ThreadId) {}"), ["ThreadId"]);
+    // The crate's root, which in the lane is the lane test's.
+    assert_eq!(refused("use crate as me;"), ["crate"]);
+    assert_eq!(refused("extern crate self as me;"), ["extern crate self"]);
+    assert_eq!(refused("macro_rules! m { () => { use $crate as me; } }"), ["crate"]);
+    // Macro bodies count like any other tokens.
+    assert_eq!(refused("macro_rules! m { ($t:ty) => { std::mem::size_of::<$t>() } }"), ["size_of"]);
 }
