@@ -5,7 +5,12 @@
 #     and for the failing runs, which scenario found it;
 #   - false positives: for every correct fixture and the reference solution,
 #     failures in CORRECT_RUNS runs (target 0);
-#   - time: the lane test's wall time per run, per exercise.
+#   - time: the lane test's wall time per run, per exercise;
+#   - depth, for buggy fixtures: the chance p that one scenario exposes the
+#     bug (found runs / scenarios run, the geometric estimate from the
+#     scenario each failing run names), and from it the chance that a whole
+#     grading's ROUNDS scenarios miss it, (1 - p)^ROUNDS. That is what sets
+#     the lane group's `rounds`: every known bug below 1e-6 per grading.
 # Usage: scripts/measure-lane.sh [RUNS] [CORRECT_RUNS]   (defaults 100 and 200)
 # LANE_ROUNDS sets the scenarios per run (default: what a grading runs, the
 # lane group's `rounds` in the exercise's Cargo.toml).
@@ -22,7 +27,7 @@ mkdir "$scratch/ws"
 tar -C "$root" --exclude=./target --exclude=./.git -cf - . | tar -C "$scratch/ws" -xf -
 export CARGO_TARGET_DIR="$root/target/measure-lane"
 unset STRESS_SEED
-printf '%-52s %-8s %-10s %-12s %s\n' submission kind failed runs "secs/run(median)"
+printf '%-52s %-8s %-10s %-12s %-18s %s\n' submission kind failed runs "secs/run(median)" "depth (buggy)"
 for n in 1 2 5; do
   for sub in "$root/solutions" "$root"/fixtures/exercise-$n-*; do
     [ -d "$sub/exercises/exercise-$n/src" ] || continue
@@ -36,15 +41,24 @@ for n in 1 2 5; do
     rounds=${LANE_ROUNDS:-$(awk '/target = "lane"/ {lane = 1} lane && /^rounds/ {print $3; exit}' "$root/exercises/exercise-$n/Cargo.toml")}
     export STRESS_ROUNDS=${rounds:-100}
     total=$runs; [ "$kind" = correct ] && total=$correct_runs
-    failed=0; times=()
+    failed=0; times=(); scenarios=0
     for ((i = 0; i < total; i++)); do
       start=$(date +%s.%N)
-      if ! (cd "$scratch/ws/exercises/exercise-$n" && "$bin" --exact lane_scenarios_are_linearizable -q >/dev/null 2>&1); then
+      if ! out=$(cd "$scratch/ws/exercises/exercise-$n" && "$bin" --exact lane_scenarios_are_linearizable -q 2>&1); then
         failed=$((failed + 1))
+        found=$(printf '%s\n' "$out" | sed -n 's/.*(Found in scenario \([0-9]*\) .*/\1/p' | head -1)
+        scenarios=$((scenarios + ${found:-$STRESS_ROUNDS}))
+      else
+        scenarios=$((scenarios + STRESS_ROUNDS))
       fi
       times+=("$(echo "$(date +%s.%N) - $start" | bc)")
     done
     median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    printf '%-52s %-8s %-10s %-12s %s\n' "$(basename "$sub")/exercise-$n" "$kind" "$failed" "$total" "$median"
+    depth=
+    if [ "$kind" = buggy ]; then
+      depth=$(awk -v f="$failed" -v s="$scenarios" -v r="$STRESS_ROUNDS" \
+        'BEGIN { p = f / s; printf "p=%.3f miss=%.1e", p, (p < 1 ? exp(r * log(1 - p)) : 0) }')
+    fi
+    printf '%-52s %-8s %-10s %-12s %-18s %s\n' "$(basename "$sub")/exercise-$n" "$kind" "$failed" "$total" "$median" "$depth"
   done
 done
