@@ -13,7 +13,12 @@
 #     the lane group's `rounds`: every known bug below 1e-6 per grading.
 # Usage: scripts/measure-lane.sh [RUNS] [CORRECT_RUNS]   (defaults 100 and 200)
 # LANE_ROUNDS sets the scenarios per run (default: what a grading runs, the
-# lane group's `rounds` in the exercise's Cargo.toml).
+# lane group's `rounds` in the exercise's Cargo.toml). LANE_ONLY (a regex)
+# keeps the submissions whose name matches; CORRECT_RUNS 0 skips correct ones.
+# LANE_FINDS names a file that gets one line per failing run: submission,
+# scenarios run, and the scheduler and execution that found it, so the
+# depth of fewer executions per scenario can be read off the same runs
+# (random executions come first in a scenario, then PCT's).
 # Each fixture's src/ is laid over a scratch copy of the exercise crate, never
 # over the workspace's own; the test binary is built once per fixture and then
 # run directly (no cargo in the loop).
@@ -31,6 +36,7 @@ printf '%-52s %-8s %-10s %-12s %-18s %s\n' submission kind failed runs "secs/run
 for n in 1 2 5; do
   for sub in "$root/solutions" "$root"/fixtures/exercise-$n-*; do
     [ -d "$sub/exercises/exercise-$n/src" ] || continue
+    [[ "$(basename "$sub")/exercise-$n" =~ ${LANE_ONLY:-.} ]] || continue
     kind=correct
     [ -f "$sub/expected.toml" ] && kind=$(sed -n 's/^kind = "\(.*\)"/\1/p' "$sub/expected.toml")
     case $kind in correct|buggy) ;; *) continue ;; esac
@@ -41,6 +47,7 @@ for n in 1 2 5; do
     rounds=${LANE_ROUNDS:-$(awk '/target = "lane"/ {lane = 1} lane && /^rounds/ {print $3; exit}' "$root/exercises/exercise-$n/Cargo.toml")}
     export STRESS_ROUNDS=${rounds:-100}
     total=$runs; [ "$kind" = correct ] && total=$correct_runs
+    [ "$total" -gt 0 ] || continue
     failed=0; times=(); scenarios=0
     for ((i = 0; i < total; i++)); do
       start=$(date +%s.%N)
@@ -48,6 +55,10 @@ for n in 1 2 5; do
         failed=$((failed + 1))
         found=$(printf '%s\n' "$out" | sed -n 's/.*(Found in scenario \([0-9]*\) .*/\1/p' | head -1)
         scenarios=$((scenarios + ${found:-$STRESS_ROUNDS}))
+        if [ -n "${LANE_FINDS:-}" ]; then
+          how=$(printf '%s\n' "$out" | sed -n "s/.*(Found in scenario [0-9]* by shuttle's \([A-Za-z]*\) scheduler, execution \([0-9]*\)\.).*/\1 \2/p" | head -1)
+          echo "$(basename "$sub")/exercise-$n ${found:-?} ${how:-? ?}" >>"$LANE_FINDS"
+        fi
       else
         scenarios=$((scenarios + STRESS_ROUNDS))
       fi

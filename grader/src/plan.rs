@@ -138,6 +138,7 @@ pub fn plan_tests(
                 target: target.clone(),
                 repeat: settings.repeat.unwrap_or(group.repeat),
                 exclusive: group.stress,
+                long: group.lane == Lane::Controlled,
                 timeout: settings.timeout.or(group.timeout).unwrap_or(grading.timeout),
                 rounds: group.rounds,
                 env: grading.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

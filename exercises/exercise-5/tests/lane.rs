@@ -26,8 +26,8 @@ mod spec;
 /// How hard the lane looks at each scenario (measured: scripts/measure-lane.sh).
 #[cfg(not(lane_unavailable))]
 const LANE: lane_std::harness::Lane = lane_std::harness::Lane {
-    random_executions: 150,
-    pct_executions: 150,
+    random_executions: 50,
+    pct_executions: 50,
     pct_depth: 3,
     max_steps: 50_000,
     copy_root: concat!(env!("OUT_DIR"), "/lane/src"),
@@ -42,7 +42,7 @@ fn lane_scenarios_are_linearizable() {
     }
     #[cfg(not(lane_unavailable))]
     {
-        let stress = testkit::stress!(40);
+        let stress = testkit::stress!(120);
         lane_std::harness::check_scenarios::<spec::BankSpec>(&stress, &LANE);
     }
 }

@@ -57,6 +57,11 @@ pub struct TestCase {
     /// Runs alone: a stress test that needs every core to itself, both to
     /// find races and so that it cannot slow a neighbour into a timeout.
     pub exclusive: bool,
+    /// One long run (the controlled lane's model checking: seconds, where
+    /// most tests take milliseconds). Queued before the short shared runs,
+    /// which then fill the other slots around it, instead of one slot
+    /// finishing it alone at the end while the others idle.
+    pub long: bool,
     pub timeout: Duration,
     /// `STRESS_ROUNDS` for the run, when the grader sets one.
     pub rounds: Option<u64>,
@@ -123,15 +128,7 @@ impl Observer for Silent {}
 /// exclusive case holds them all, so it runs with nothing else). Records
 /// come back in the order of `cases` and of runs.
 pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &dyn Observer) -> Vec<RunRecord> {
-    // Shared tests first, then the exclusive ones: slots freed by the shared
-    // tests are taken by the next shared test instead of idling while an
-    // exclusive run waits for all of them.
-    let mut queue: Vec<(usize, u32)> = Vec::new();
-    for exclusive in [false, true] {
-        for (index, case) in cases.iter().enumerate().filter(|(_, c)| c.exclusive == exclusive) {
-            queue.extend((0..case.repeat).map(|run| (index, run)));
-        }
-    }
+    let queue = queue_order(cases);
     observer.runs_planned(queue.len());
     let next = Mutex::new(0usize);
     let records = Mutex::new(Vec::with_capacity(queue.len()));
@@ -177,6 +174,21 @@ pub fn run_all(cases: &[TestCase], slots: &Slots, sandbox: &Sandbox, observer: &
     let mut records = records.into_inner().expect("records lock");
     records.sort_by_key(|(key, _)| *key);
     records.into_iter().map(|(_, record)| record).collect()
+}
+
+/// The order in which runs are started, as (case index, run): shared tests
+/// first, the long ones leading (longest first keeps every slot busy to the
+/// end), then the exclusive ones: slots freed by the shared tests are taken
+/// by the next shared test instead of idling while an exclusive run waits
+/// for all of them.
+fn queue_order(cases: &[TestCase]) -> Vec<(usize, u32)> {
+    let mut queue = Vec::new();
+    for (exclusive, long) in [(false, true), (false, false), (true, true), (true, false)] {
+        for (index, case) in cases.iter().enumerate().filter(|(_, c)| (c.exclusive, c.long) == (exclusive, long)) {
+            queue.extend((0..case.repeat).map(|run| (index, run)));
+        }
+    }
+    queue
 }
 
 /// Runs one test once, in a fresh process and a fresh private folder,
@@ -538,6 +550,25 @@ fn tail_chars(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_shared_runs_start_first_and_exclusive_runs_last() {
+        let case = |name: &str, exclusive: bool, long: bool, repeat: u32| TestCase {
+            exercise: "exercise-1".into(),
+            name: name.into(),
+            target: "t".into(),
+            executable: PathBuf::from("/bin/true"),
+            repeat,
+            exclusive,
+            long,
+            timeout: Duration::from_secs(1),
+            rounds: None,
+            env: vec![],
+            sources: None,
+        };
+        let cases = [case("stress", true, false, 2), case("plain", false, false, 1), case("lane", false, true, 1)];
+        assert_eq!(queue_order(&cases), [(2, 0), (1, 0), (0, 0), (0, 1)]);
+    }
 
     #[test]
     fn a_counterexample_quotes_the_submissions_own_lines_and_nothing_outside_src() {
