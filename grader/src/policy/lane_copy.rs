@@ -19,9 +19,12 @@
 //! token pairs that form raw pointers (`*const`, `*mut`, `&raw const`) and
 //! the `{:p}` format spec in any string literal.
 //!
-//! What this cannot refuse, and the stress lane alone judges: code that times
-//! itself (`std::time`, which exercise 2's timed waits need) and the `Debug`
-//! text of shuttle's `JoinHandle`, `Builder` and channels.
+//! Clocks too: the model checker's operations take far longer than std's
+//! (a lock is a trip through its scheduler and its trace), so code that read
+//! the time around one would know where it runs. No exercise needs the time:
+//! `Duration`, `sleep` and `wait_timeout` stay allowed, `Instant` and
+//! `SystemTime` do not. Nor can `Debug` text tell: every type `lane_std` puts
+//! in std's place prints std's text (`lanes/std/tests/debug_text.rs`).
 
 use proc_macro2::{Delimiter, TokenTree};
 
@@ -35,6 +38,7 @@ const MEASURES: &str = "measures types, and the controlled lane's sync types are
 const HOOK: &str = "installs a panic hook, which sees source locations that differ in the controlled lane's copy";
 const ADDRESS: &str = "exposes a memory address, from which the controlled lane's types can be told apart by size";
 const THREAD: &str = "identifies threads, and the controlled lane's threads are the model checker's tasks";
+const CLOCK: &str = "reads a clock, and the controlled lane's operations take the model checker's time; wait with `Condvar::wait`/`wait_timeout` instead";
 const ROOT: &str = "names the crate's root, which in the controlled lane is the lane test's; write `crate::item`";
 
 /// Macros (followed by `!`) refused anywhere.
@@ -82,6 +86,9 @@ const NAMES: &[(&str, &str)] = &[
     ("expose_provenance", ADDRESS),
     ("Thread", THREAD),
     ("ThreadId", THREAD),
+    ("Instant", CLOCK),
+    ("SystemTime", CLOCK),
+    ("UNIX_EPOCH", CLOCK),
 ];
 
 /// Identifiers refused only as a method call (`.name(`): as plain names

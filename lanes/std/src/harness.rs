@@ -117,6 +117,7 @@ where
 
 fn reset() {
     TRACE.with(|trace| *trace.borrow_mut() = Trace::default());
+    crate::thread::reset();
 }
 
 /// How to explore one scenario.

@@ -13,6 +13,7 @@ mod once;
 mod rwlock;
 
 pub mod atomic;
+pub mod mpsc;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
@@ -20,11 +21,6 @@ pub use mutex::{Mutex, MutexGuard};
 pub use once::{Once, OnceState};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{Arc, LazyLock, LockResult, OnceLock, PoisonError, TryLockError, TryLockResult, Weak};
-
-/// Channels: shuttle's, which block and wake under its scheduler.
-pub mod mpsc {
-    pub use shuttle::sync::mpsc::*;
-}
 
 /// Maps the guard inside a lock result, keeping the poisoning.
 fn map_lock<G, H>(result: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H> {
