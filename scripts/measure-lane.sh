@@ -15,10 +15,11 @@
 # LANE_ROUNDS sets the scenarios per run (default: what a grading runs, the
 # lane group's `rounds` in the exercise's Cargo.toml). LANE_ONLY (a regex)
 # keeps the submissions whose name matches; CORRECT_RUNS 0 skips correct ones.
-# LANE_FINDS names a file that gets one line per failing run: submission,
-# scenarios run, and the scheduler and execution that found it, so the
-# depth of fewer executions per scenario can be read off the same runs
-# (random executions come first in a scenario, then PCT's).
+# LANE_FINDS names a file that gets one line per run: submission, scenarios
+# run, and the scheduler and execution that found the bug ("none 0" for a
+# run that found nothing), so the depth of fewer executions per scenario can
+# be read off the same runs (random executions come first in a scenario,
+# then PCT's): scripts/lane-depth-split.py.
 # Each fixture's src/ is laid over a scratch copy of the exercise crate, never
 # over the workspace's own; the test binary is built once per fixture and then
 # run directly (no cargo in the loop).
@@ -61,6 +62,7 @@ for n in 1 2 5; do
         fi
       else
         scenarios=$((scenarios + STRESS_ROUNDS))
+        [ -z "${LANE_FINDS:-}" ] || echo "$(basename "$sub")/exercise-$n $STRESS_ROUNDS none 0" >>"$LANE_FINDS"
       fi
       times+=("$(echo "$(date +%s.%N) - $start" | bc)")
     done
