@@ -11,6 +11,9 @@
 //! student's own `src/` lines. `test` in a `cfg` predicate becomes `any()`:
 //! the copy is compiled inside the lane's test crate, where `cfg(test)`
 //! holds, and must not behave otherwise than the library, where it does not.
+//! The prelude's `thread_local!` becomes `::lane_std::thread_local!`
+//! (shuttle's: std's keeps a value per OS thread, and the model checker runs
+//! every modelled thread on one, so they would share it).
 //!
 //! It then writes `OUT_DIR/lane/student.rs`, which the exercise's
 //! `tests/lane.rs` includes: a `#[path]` module pointing at the copy (a real
@@ -215,6 +218,17 @@ fn visit(stream: TokenStream, edits: &mut Vec<Edit>, source: &str) {
                             }
                         }
                     }
+                    // The prelude's `thread_local!` is std's, whose values are
+                    // per OS thread: the model checker runs every modelled
+                    // thread on one, so they would all share one value, a
+                    // difference code could test for. `lane_std`'s is
+                    // shuttle's, one value per modelled thread.
+                    "thread_local"
+                        if matches!(tokens.get(at + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+                            && continues_a_path(&tokens, at).is_none() =>
+                    {
+                        edits.push(replace(format!("::{SHIM}::thread_local")));
+                    }
                     "crate" if is_double_colon(&tokens, at + 1) && continues_a_path(&tokens, at) != Some(true) => {
                         edits.push(replace(format!("crate::{MODULE}")));
                     }
@@ -382,6 +396,16 @@ mod tests {
             "#[cfg(any())]\nmod tests;\n#[cfg(all(any(), not(feature = \"test\")))] fn a() {}\n\
              #[cfg_attr(any(), derive(Debug))] struct S;\nconst T: bool = cfg!(not(any()));\n\
              #[cfg_attr(unix, test)] fn b() {}\n"
+        );
+    }
+
+    #[test]
+    fn thread_locals_are_the_model_checkers_one_value_per_modelled_thread() {
+        let source =
+            "thread_local! { static A: u8 = 0; }\nstd::thread_local!(static B: u8 = 0);\nmy::thread_local!();\n";
+        assert_eq!(
+            rewrite(source).unwrap(),
+            "::lane_std::thread_local! { static A: u8 = 0; }\n::lane_std::thread_local!(static B: u8 = 0);\nmy::thread_local!();\n"
         );
     }
 

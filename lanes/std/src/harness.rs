@@ -120,6 +120,10 @@ fn reset() {
     crate::thread::reset();
 }
 
+/// The stack of a thread std spawns, unless `RUST_MIN_STACK` or a
+/// `Builder` says otherwise.
+pub const REAL_THREAD_STACK: usize = 2 * 1024 * 1024;
+
 /// How to explore one scenario.
 #[derive(Debug, Clone)]
 pub struct Explore {
@@ -262,6 +266,12 @@ where
         let mut config = Config::new();
         config.failure_persistence = FailurePersistence::None;
         config.silence_warnings = true;
+        // A modelled thread gets the stack a real one gets by default (std's
+        // 2 MiB), not shuttle's 60 KiB: code correct on real threads that
+        // keeps a large array on its stack would otherwise crash the lane.
+        // shuttle reuses its stacks between executions, and the pages are
+        // only touched when used.
+        config.stack_size = REAL_THREAD_STACK;
         config.max_steps = if scheduler == "random" {
             MaxSteps::FailAfter(explore.max_steps)
         } else {

@@ -30,3 +30,13 @@ pub mod thread;
 
 /// shuttle itself, for the lane's tests (schedulers, `Runner`, `Config`).
 pub use shuttle;
+
+/// `thread_local!` as shuttle's: one value per modelled thread. std's keeps
+/// one per OS thread, and every modelled thread runs on the same one, so
+/// they would share it (the rewrite points the prelude's `thread_local!` and
+/// `std::thread_local!` here; this definition shadows the one `std::*`
+/// re-exports).
+#[macro_export]
+macro_rules! thread_local {
+    ($($declarations:tt)*) => { $crate::shuttle::thread_local!($($declarations)*); };
+}

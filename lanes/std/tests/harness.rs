@@ -169,3 +169,31 @@ fn a_wait_under_while_survives_spurious_wake_ups_and_timeouts() {
     })
     .expect("waits that recheck their condition are correct under any wake-up");
 }
+
+/// Half a MiB on the stack of each of two threads (shuttle's own default
+/// stack is 60 KiB).
+fn deep_stack() -> Result<(), String> {
+    let total = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|i| {
+            let total = total.clone();
+            spawn(&format!("T{}", i + 1), move || {
+                let buffer = std::hint::black_box([7u8; 512 * 1024]);
+                total.fetch_add(buffer.iter().map(|&b| u64::from(b)).sum::<u64>(), Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().map_err(|_| "a thread panicked".to_string())?;
+    }
+    match total.load(Ordering::SeqCst) {
+        sum if sum == 2 * 7 * 512 * 1024 => Ok(()),
+        other => Err(format!("sum {other}")),
+    }
+}
+
+#[test]
+fn a_modelled_thread_has_a_real_threads_stack() {
+    // With shuttle's 60 KiB this process would die of a stack overflow.
+    assert_eq!(explore(&settings(9), deep_stack).err().map(|f| f.problem), None);
+}
