@@ -77,7 +77,9 @@ for fixture in "${fixtures[@]}"; do
   [ "$kind" = correct ] && runs=$correct_runs
   mkdir -p "$out/$name"
   if [ "$repeated" = yes ]; then
-    for i in $(seq -w 1 "$runs"); do
+    # Always three digits, whatever the count: a rerun with another --buggy-runs
+    # or --correct-runs then resumes from the gradings already there.
+    for i in $(seq -f %03g 1 "$runs"); do
       [ -s "$out/$name/$i.json" ] && continue
       # Exit status 2 (an infrastructure error) still writes a scorecard;
       # anything without one is recorded as such by the summary.
